@@ -1,0 +1,162 @@
+import 'reflect-metadata';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+const toBool = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
+
+/**
+ * Every environment variable the apps read, with its default. Validated once at
+ * boot by {@link loadEnv}; README.md's configuration table mirrors this class.
+ */
+export class Env {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  // ---- queue gateway (HTTP) ----
+  @IsString()
+  GATEWAY_HOST = '127.0.0.1';
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  GATEWAY_PORT = 3000;
+
+  /** Seconds an HTTP keep-alive connection may idle. */
+  @Type(() => Number) @IsInt() @Min(1)
+  GATEWAY_KEEPALIVE_SECONDS = 65;
+
+  // ---- admitter ----
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  ADMITTER_HTTP_PORT = 3002;
+
+  @IsString() @Matches(/^[A-Za-z0-9._-]+$/)
+  ADMITTER_GROUP_ID = 'wr-admitter';
+
+  /** Default admissions per second per line (token bucket); changeable at runtime. */
+  @Type(() => Number) @Min(0.001)
+  ADMISSION_RATE_PER_SEC = 50;
+
+  /** Default burst of the token bucket. */
+  @Type(() => Number) @IsInt() @Min(1)
+  ADMISSION_BURST = 50;
+
+  /** Default cap on concurrently admitted, unspent passes per line; 0 = no cap. */
+  @Type(() => Number) @IsInt() @Min(0)
+  ADMISSION_MAX_ACTIVE = 0;
+
+  /** How long an admitted ticket may be used. */
+  @Type(() => Number) @IsInt() @Min(1)
+  PASS_TTL_SECONDS = 300;
+
+  /** A waiting ticket whose holder has not polled for this long is skipped at the head. */
+  @Type(() => Number) @IsInt() @Min(1)
+  ABANDON_AFTER_SECONDS = 30;
+
+  // ---- coupon service (TCP microservice + HTTP health) ----
+  @IsString()
+  COUPON_SERVICE_HOST = '127.0.0.1';
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  COUPON_SERVICE_PORT = 3001;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  COUPON_SERVICE_HTTP_PORT = 3003;
+
+  @Type(() => Number) @IsInt() @Min(1)
+  COUPON_SERVICE_TIMEOUT_MS = 3000;
+
+  /** How long an issue waits for the per-user lock before answering 503. */
+  @Type(() => Number) @IsInt() @Min(1)
+  COUPON_LOCK_TTL_MS = 5000;
+
+  // ---- Kafka ----
+  @IsString() @Matches(/^[^,\s]+(,[^,\s]+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })
+  KAFKA_BROKERS = '127.0.0.1:9092';
+
+  @IsString()
+  KAFKA_CLIENT_ID = 'waiting-room';
+
+  /** Each line (coupon code) is its own topic: `${KAFKA_TOPIC_PREFIX}${code}`. */
+  @IsString() @Matches(/^[A-Za-z0-9._-]*$/)
+  KAFKA_TOPIC_PREFIX = 'wr.line.';
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(64)
+  LINE_PARTITIONS = 1;
+
+  /** How often the shared offsets view is refreshed. */
+  @Type(() => Number) @IsInt() @Min(20) @Max(5000)
+  VIEW_REFRESH_MS = 200;
+
+  /** Linger of the enqueue micro-batcher. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(100)
+  ENQUEUE_LINGER_MS = 2;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(10000)
+  ENQUEUE_MAX_BATCH = 500;
+
+  // ---- Redis ----
+  @IsString()
+  REDIS_HOST = '127.0.0.1';
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  REDIS_PORT = 6379;
+
+  @IsString()
+  REDIS_PASSWORD = '';
+
+  /** Prefix of every key this deployment writes (tests use a random one). */
+  @IsString() @Matches(/^[A-Za-z0-9:._-]*$/)
+  REDIS_KEY_PREFIX = 'wr:';
+
+  // ---- PostgreSQL ----
+  @IsString()
+  POSTGRES_HOST = '127.0.0.1';
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  POSTGRES_PORT = 5432;
+
+  @IsString()
+  POSTGRES_USER = 'waitingroom';
+
+  @IsString()
+  POSTGRES_PASSWORD = 'waitingroom';
+
+  @IsString()
+  POSTGRES_DB = 'waitingroom';
+
+  @Type(() => Number) @IsInt() @Min(1)
+  POSTGRES_POOL_SIZE = 20;
+
+  // ---- security ----
+  /** HMAC key for signing tickets (HS256). At least 32 characters. */
+  @IsString() @MinLength(32, { message: 'TICKET_SECRET must be at least 32 characters' })
+  TICKET_SECRET = '';
+
+  /** Key id written into each ticket's header, so keys can rotate. */
+  @IsString() @Matches(/^[A-Za-z0-9._-]{1,32}$/)
+  TICKET_KEY_ID = 'k1';
+
+  /** Older keys still accepted for verification: `kid:secret,kid:secret`. */
+  @IsString()
+  TICKET_PREVIOUS_KEYS = '';
+
+  /** Bearer token for /api/admin/*. At least 16 characters. */
+  @IsString() @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  @MaxLength(256)
+  ADMIN_TOKEN = '';
+
+  @Transform(toBool) @IsBoolean()
+  SWAGGER_ENABLED = true;
+}

@@ -1,0 +1,30 @@
+import { ConfigError, loadEnv } from './load-env';
+
+const secrets = { TICKET_SECRET: 'x'.repeat(32), ADMIN_TOKEN: 'admin-token-123456' };
+
+describe('loadEnv', () => {
+  it('applies defaults and converts numbers', () => {
+    const env = loadEnv({ ...secrets, GATEWAY_PORT: '4000' });
+    expect(env.GATEWAY_PORT).toBe(4000);
+    expect(env.KAFKA_BROKERS).toBe('127.0.0.1:9092');
+    expect(env.PASS_TTL_SECONDS).toBe(300);
+  });
+
+  it('names every missing or bad variable', () => {
+    let error: unknown;
+    try {
+      loadEnv({ GATEWAY_PORT: 'not-a-port', TICKET_SECRET: 'short' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('GATEWAY_PORT');
+    expect(message).toContain('TICKET_SECRET must be at least 32 characters');
+    expect(message).toContain('ADMIN_TOKEN');
+  });
+
+  it('parses booleans', () => {
+    expect(loadEnv({ ...secrets, SWAGGER_ENABLED: 'false' }).SWAGGER_ENABLED).toBe(false);
+  });
+});
