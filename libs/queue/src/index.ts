@@ -1,0 +1,2 @@
+export * from './line';
+export * from './redis-keys';
