@@ -1,1 +1,3 @@
 export * from './coupon.contracts';
+export * from './coupon-client';
+export * from './coupon-http';

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { CouponClientModule } from '@app/contracts';
+import { CatalogController } from './catalog.controller';
+
+/** The gateway's read API (coupons and wallets); import it into GatewayModule. */
+@Module({
+  imports: [CouponClientModule],
+  controllers: [CatalogController],
+  exports: [CouponClientModule],
+})
+export class CatalogModule {}
