@@ -1,0 +1,2 @@
+export * from './ticket-signer';
+export * from './ticket.module';

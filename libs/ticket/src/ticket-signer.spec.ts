@@ -1,0 +1,76 @@
+import { loadEnv } from '@app/config';
+import { InvalidTicketError, parsePreviousKeys, TicketSigner } from './ticket-signer';
+
+const SECRET_A = 'a'.repeat(40);
+const SECRET_B = 'b'.repeat(40);
+const signer = (overrides: Record<string, string> = {}) =>
+  new TicketSigner(loadEnv({ TICKET_SECRET: SECRET_A, ADMIN_TOKEN: 'x'.repeat(16), ...overrides }));
+
+const claims = { uuid: 'u-1', line: 'A0001', partition: 0, offset: 41, sub: 'alice' };
+
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const parts = (t: string) => t.split('.');
+
+describe('TicketSigner', () => {
+  it('round-trips the claims with kid in the header', async () => {
+    const s = signer();
+    const token = await s.sign({ ...claims, iat: 1700000000 });
+    expect(JSON.parse(Buffer.from(parts(token)[0], 'base64url').toString())).toMatchObject({ alg: 'HS256', kid: 'k1' });
+    await expect(s.verify(token)).resolves.toEqual({ ...claims, iat: 1700000000 });
+  });
+
+  it.each([
+    ['offset', { offset: 1 }],
+    ['partition', { partition: 3 }],
+    ['user', { sub: 'mallory' }],
+    ['line', { line: 'B0001' }],
+  ])('rejects a payload with a changed %s', async (_name, change) => {
+    const s = signer();
+    const token = await s.sign(claims);
+    const [h, p, sig] = parts(token);
+    const payload = { ...JSON.parse(Buffer.from(p, 'base64url').toString()), ...change };
+    await expect(s.verify(`${h}.${b64(payload)}.${sig}`)).rejects.toThrow(InvalidTicketError);
+  });
+
+  it('rejects a changed signature byte', async () => {
+    const s = signer();
+    const token = await s.sign(claims);
+    const [h, p, sig] = parts(token);
+    const bytes = Buffer.from(sig, 'base64url');
+    bytes[0] ^= 1;
+    await expect(s.verify(`${h}.${p}.${bytes.toString('base64url')}`)).rejects.toMatchObject({ status: 401 });
+  });
+
+  it.each(['', 'garbage', 'a.b.c', 'x'.repeat(5000), `${b64({ alg: 'none', kid: 'k1' })}.${b64(claims)}.`])(
+    'rejects garbage %#',
+    async (token) => {
+      await expect(signer().verify(token)).rejects.toThrow(InvalidTicketError);
+    },
+  );
+
+  it('rejects a ticket signed with another secret under the same kid', async () => {
+    const token = await signer({ TICKET_SECRET: SECRET_B }).sign(claims);
+    await expect(signer().verify(token)).rejects.toThrow(InvalidTicketError);
+  });
+
+  it('verifies a ticket signed with a previous key after rotation, and rejects unknown kids', async () => {
+    const old = await signer().sign(claims);
+    const rotated = signer({ TICKET_SECRET: SECRET_B, TICKET_KEY_ID: 'k2', TICKET_PREVIOUS_KEYS: `k1:${SECRET_A}` });
+    await expect(rotated.verify(old)).resolves.toMatchObject(claims);
+    const fresh = await rotated.sign(claims);
+    expect(JSON.parse(Buffer.from(parts(fresh)[0], 'base64url').toString()).kid).toBe('k2');
+    const dropped = signer({ TICKET_SECRET: SECRET_B, TICKET_KEY_ID: 'k2' });
+    await expect(dropped.verify(old)).rejects.toThrow('unknown key id');
+  });
+
+  it('parses previous keys whose secrets contain colons and refuses malformed ones', () => {
+    expect(parsePreviousKeys(` k0:${SECRET_A}:x , k9:${SECRET_B}`)).toEqual(
+      new Map([
+        ['k0', `${SECRET_A}:x`],
+        ['k9', SECRET_B],
+      ]),
+    );
+    expect(() => parsePreviousKeys('nokey')).toThrow('TICKET_PREVIOUS_KEYS');
+    expect(() => parsePreviousKeys('k1:short')).toThrow('TICKET_PREVIOUS_KEYS');
+  });
+});

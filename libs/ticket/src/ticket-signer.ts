@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { DomainError } from '@app/common/errors';
+import { Env } from '@app/config';
+
+/** What a ticket proves: this user holds this place (partition, offset) in this line. */
+export interface TicketClaims {
+  uuid: string;
+  line: string;
+  partition: number;
+  offset: number;
+  /** The user the ticket was issued to. */
+  sub: string;
+  /** Issued at, epoch seconds. */
+  iat: number;
+}
+
+/** Not a ticket this server signed (garbage, bad signature, unknown key, wrong shape): 401. */
+export class InvalidTicketError extends DomainError {
+  constructor(reason: string) {
+    super(401, 'TICKET_INVALID', `The queue ticket is not valid: ${reason}`);
+  }
+}
+
+/** A genuine ticket used for another user, line or ticket id: 403. */
+export class TicketMismatchError extends DomainError {
+  constructor(what: string) {
+    super(403, 'TICKET_MISMATCH', `The queue ticket was issued for another ${what}`);
+  }
+}
+
+const ALG = 'HS256';
+/** A ticket is ~300 bytes; anything far larger is not one of ours and is not worth parsing. */
+const MAX_TICKET_LENGTH = 2048;
+
+/** Parses TICKET_PREVIOUS_KEYS (`kid:secret,kid:secret`); a secret may itself contain ':'. */
+export function parsePreviousKeys(spec: string): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = item.indexOf(':');
+    const kid = at > 0 ? item.slice(0, at) : '';
+    const secret = at > 0 ? item.slice(at + 1) : '';
+    if (!/^[A-Za-z0-9._-]{1,32}$/.test(kid) || secret.length < 32) {
+      throw new Error('TICKET_PREVIOUS_KEYS must be kid:secret[,kid:secret...] with secrets of 32+ characters');
+    }
+    keys.set(kid, secret);
+  }
+  return keys;
+}
+
+/**
+ * Signs and verifies queue tickets: JWS compact, HS256 (jose). The header's
+ * kid names the key, so TICKET_SECRET can rotate while tickets signed with a
+ * previous key (TICKET_PREVIOUS_KEYS) still verify. Only HS256 is accepted
+ * (no alg confusion, no "none").
+ */
+@Injectable()
+export class TicketSigner {
+  private readonly secrets = new Map<string, Uint8Array>();
+  private readonly cryptoKeys = new Map<string, Promise<CryptoKey>>();
+  private readonly kid: string;
+
+  constructor(env: Env) {
+    this.kid = env.TICKET_KEY_ID;
+    for (const [kid, secret] of parsePreviousKeys(env.TICKET_PREVIOUS_KEYS)) {
+      this.secrets.set(kid, new TextEncoder().encode(secret));
+    }
+    this.secrets.set(this.kid, new TextEncoder().encode(env.TICKET_SECRET));
+  }
+
+  sign(claims: Omit<TicketClaims, 'iat'> & { iat?: number }): Promise<string> {
+    const { sub, iat, ...rest } = claims;
+    return this.key(this.kid).then((key) =>
+      new SignJWT({ ...rest })
+        .setProtectedHeader({ alg: ALG, kid: this.kid, typ: 'queue-ticket' })
+        .setSubject(sub)
+        .setIssuedAt(iat ?? Math.floor(Date.now() / 1000))
+        .sign(key),
+    );
+  }
+
+  /** The claims of a genuine ticket; throws {@link InvalidTicketError} otherwise. */
+  async verify(token: string): Promise<TicketClaims> {
+    if (typeof token !== 'string' || token.length === 0) throw new InvalidTicketError('empty');
+    if (token.length > MAX_TICKET_LENGTH) throw new InvalidTicketError('too long');
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw new InvalidTicketError('not a JWS compact token');
+    }
+    if (typeof kid !== 'string' || !this.secrets.has(kid)) throw new InvalidTicketError('unknown key id');
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, await this.key(kid), { algorithms: [ALG] }));
+    } catch {
+      throw new InvalidTicketError('bad signature');
+    }
+    const { uuid, line, partition, offset, sub, iat } = payload;
+    if (
+      typeof uuid !== 'string' ||
+      typeof line !== 'string' ||
+      typeof sub !== 'string' ||
+      !isNonNegativeInt(partition) ||
+      !isNonNegativeInt(offset) ||
+      !isNonNegativeInt(iat)
+    ) {
+      throw new InvalidTicketError('unexpected claims');
+    }
+    return { uuid, line, partition, offset, sub, iat };
+  }
+
+  private key(kid: string): Promise<CryptoKey> {
+    let key = this.cryptoKeys.get(kid);
+    if (!key) {
+      // Imported once per key: jose would otherwise import the raw secret on every call.
+      key = crypto.subtle.importKey('raw', this.secrets.get(kid)!, { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'sign',
+        'verify',
+      ]);
+      this.cryptoKeys.set(kid, key);
+    }
+    return key;
+  }
+}
+
+const isNonNegativeInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
