@@ -77,9 +77,21 @@ export class Env {
   @Type(() => Number) @IsInt() @Min(1)
   COUPON_SERVICE_TIMEOUT_MS = 3000;
 
-  /** How long an issue waits for the per-user lock before answering 503. */
+  /** Lease TTL of the per-(coupon, user) issue lock: how long a crashed holder blocks that user. */
   @Type(() => Number) @IsInt() @Min(1)
   COUPON_LOCK_TTL_MS = 5000;
+
+  /** How long an issue waits for the per-(coupon, user) lock before answering busy (503 + Retry-After). */
+  @Type(() => Number) @IsInt() @Min(0)
+  COUPON_LOCK_WAIT_MS = 1000;
+
+  /** How often each coupon-service instance reconciles Redis with PostgreSQL (reclaims crashed reservations). */
+  @Type(() => Number) @IsInt() @Min(100)
+  COUPON_RECONCILE_INTERVAL_MS = 10000;
+
+  /** Interface the coupon service's TCP and HTTP listeners bind to (0.0.0.0 in a container). */
+  @IsString()
+  COUPON_SERVICE_BIND_HOST = '127.0.0.1';
 
   // ---- Kafka ----
   @IsString() @Matches(/^[^,\s]+(,[^,\s]+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })

@@ -1,0 +1,25 @@
+import { DataSourceOptions } from 'typeorm';
+import { Env } from '@app/config';
+import { entities } from './entities';
+import { CreateCouponTables1763769600000 } from './migrations/1763769600000-create-coupon-tables';
+import { SeedCoupons1763769600001 } from './migrations/1763769600001-seed-coupons';
+
+/** Imported as classes, not globbed, so ts-jest, tsc output and bundlers all see the same list. */
+export const migrations = [CreateCouponTables1763769600000, SeedCoupons1763769600001];
+
+export const dataSourceOptions = (env: Env, overrides: Partial<{ database: string; poolSize: number }> = {}): DataSourceOptions => ({
+  type: 'postgres',
+  host: env.POSTGRES_HOST,
+  port: env.POSTGRES_PORT,
+  username: env.POSTGRES_USER,
+  password: env.POSTGRES_PASSWORD,
+  database: overrides.database ?? env.POSTGRES_DB,
+  entities,
+  migrations,
+  migrationsTableName: 'typeorm_migrations',
+  // Each migration in its own transaction: a failed one leaves the earlier ones applied.
+  migrationsTransactionMode: 'each',
+  synchronize: false,
+  logging: ['error'],
+  extra: { max: overrides.poolSize ?? env.POSTGRES_POOL_SIZE, connectionTimeoutMillis: 3000 },
+});

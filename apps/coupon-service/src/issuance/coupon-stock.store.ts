@@ -1,0 +1,125 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { REDIS } from '@app/redis';
+
+/**
+ * Redis' view of each coupon: who holds it. One hash per coupon,
+ * `coupon:{code}:holders`, maps user id -> `i` (issued: PostgreSQL has the row)
+ * or `p:<fence>` (reserved by the lock holder with that fence, insert in flight).
+ * remaining = quantity - HLEN. `coupon:{code}:ready` holds the epoch the hash
+ * was rebuilt under; without it nothing is reserved (the hash may be partial).
+ *
+ * A reservation is one atomic HSET-if-room, so stock cannot go below zero and a
+ * user cannot take two, whatever the interleaving across instances.
+ */
+export type PrecheckOutcome = 'go' | 'already' | 'sold_out' | 'not_ready';
+export type ReserveOutcome =
+  | { outcome: 'reserved'; epoch: number }
+  | { outcome: 'already' | 'sold_out' | 'not_ready' };
+
+const PRECHECK = `
+if not redis.call('GET', KEYS[2]) then return 'not_ready' end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v == 'i' then return 'already' end
+if v then return 'go' end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 'sold_out' end
+return 'go'`;
+
+// A pending entry of the same user can only belong to a holder whose lease has
+// expired (we hold the user's lock now): take it over rather than spend stock twice.
+const RESERVE = `
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then return {'not_ready', '0'} end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v == 'i' then return {'already', epoch} end
+if not v and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return {'sold_out', epoch} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return {'reserved', epoch}`;
+
+// Gives a reservation back only if it is still the one this holder made.
+const GIVE_BACK = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
+
+type StockCommands = {
+  couponPrecheck(holders: string, ready: string, userId: string, quantity: number): Promise<string>;
+  couponReserve(holders: string, ready: string, userId: string, mark: string, quantity: number): Promise<[string, string]>;
+  couponGiveBack(holders: string, userId: string, mark: string): Promise<number>;
+};
+
+export const ISSUED = 'i';
+export const pendingMark = (fence: number): string => `p:${fence}`;
+
+@Injectable()
+export class CouponStockStore {
+  private readonly redis: Redis & StockCommands;
+
+  constructor(@Inject(REDIS) redis: Redis) {
+    if (!(redis as Partial<StockCommands>).couponPrecheck) {
+      redis.defineCommand('couponPrecheck', { numberOfKeys: 2, lua: PRECHECK });
+      redis.defineCommand('couponReserve', { numberOfKeys: 2, lua: RESERVE });
+      redis.defineCommand('couponGiveBack', { numberOfKeys: 1, lua: GIVE_BACK });
+    }
+    this.redis = redis as Redis & StockCommands;
+  }
+
+  holdersKey(code: string): string {
+    return `coupon:${code}:holders`;
+  }
+
+  readyKey(code: string): string {
+    return `coupon:${code}:ready`;
+  }
+
+  async precheck(code: string, userId: string, quantity: number): Promise<PrecheckOutcome> {
+    return (await this.redis.couponPrecheck(this.holdersKey(code), this.readyKey(code), userId, quantity)) as PrecheckOutcome;
+  }
+
+  async reserve(code: string, userId: string, fence: number, quantity: number): Promise<ReserveOutcome> {
+    const [outcome, epoch] = await this.redis.couponReserve(
+      this.holdersKey(code),
+      this.readyKey(code),
+      userId,
+      pendingMark(fence),
+      quantity,
+    );
+    if (outcome === 'reserved') return { outcome, epoch: Number(epoch) };
+    return { outcome: outcome as 'already' | 'sold_out' | 'not_ready' };
+  }
+
+  async markIssued(code: string, userIds: string | string[]): Promise<void> {
+    const ids = Array.isArray(userIds) ? userIds : [userIds];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      await this.redis.hset(this.holdersKey(code), Object.fromEntries(chunk.map((u) => [u, ISSUED])));
+    }
+  }
+
+  async giveBack(code: string, userId: string, mark: string): Promise<boolean> {
+    return (await this.redis.couponGiveBack(this.holdersKey(code), userId, mark)) === 1;
+  }
+
+  async readyEpoch(code: string): Promise<number | null> {
+    const value = await this.redis.get(this.readyKey(code));
+    return value === null ? null : Number(value);
+  }
+
+  async held(code: string): Promise<number> {
+    return this.redis.hlen(this.holdersKey(code));
+  }
+
+  async holders(code: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.holdersKey(code));
+  }
+
+  /** Replaces the whole view with `issuedUsers` under `epoch`, atomically. */
+  async replace(code: string, epoch: number, issuedUsers: string[]): Promise<void> {
+    const tx = this.redis.multi().del(this.holdersKey(code));
+    for (let i = 0; i < issuedUsers.length; i += 1000) {
+      const chunk = issuedUsers.slice(i, i + 1000);
+      tx.hset(this.holdersKey(code), Object.fromEntries(chunk.map((u) => [u, ISSUED])));
+    }
+    tx.set(this.readyKey(code), String(epoch));
+    await tx.exec();
+  }
+}
