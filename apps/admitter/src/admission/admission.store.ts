@@ -1,0 +1,156 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+import { Env } from '@app/config';
+import { LineSettings, RedisKeys, TICKET_STATE_TTL_SECONDS, TicketFields } from '@app/queue';
+import { REDIS } from '@app/redis';
+
+/** A ticket at the head of its line, ready to be decided. */
+export interface HeadTicket {
+  uuid: string;
+  partition: number;
+  offset: number;
+  /** Broker append time, epoch ms. */
+  timestamp: number;
+}
+
+/**
+ * Per ticket, in order: L admitted live now, C skipped (cancelled), B skipped
+ * (abandoned), A admitted before (an earlier owner wrote it, its commit did not
+ * land), S skipped before.
+ */
+export type Outcome = 'L' | 'C' | 'B' | 'A' | 'S';
+
+export interface DecideResult {
+  outcomes: Outcome[];
+  /** Why it stopped before the end: out of tokens, or the active set is full. */
+  stop: 'done' | 'token' | 'full';
+}
+
+export interface DecideLimits {
+  now: number;
+  abandonMs: number;
+  passTtlMs: number;
+  maxActive: number;
+  /** Live admissions allowed in this call (whole tokens). */
+  maxAdmit: number;
+}
+
+/**
+ * Decides a run of head tickets in one atomic script, in order, stopping at the
+ * first live ticket it may not admit. Atomic and idempotent per ticket
+ * (admittedAt / skipped are sticky), so two admitters that briefly overlap
+ * around a rebalance never both write an admission, and the admissions stream
+ * stays in line order: each ticket is settled before anyone looks at the next.
+ */
+const F = TicketFields;
+const DECIDE = `
+local now = tonumber(ARGV[1])
+local abandonMs = tonumber(ARGV[2])
+local passTtl = tonumber(ARGV[3])
+local maxActive = tonumber(ARGV[4])
+local maxAdmit = tonumber(ARGV[5])
+local ttl = tonumber(ARGV[6])
+local n = #KEYS - 3
+local out = {}
+local admitted = 0
+local pruned = false
+for i = 1, n do
+  local key = KEYS[3 + i]
+  local base = 6 + (i - 1) * 4
+  local uuid = ARGV[base + 1]
+  local ts = tonumber(ARGV[base + 4])
+  local st = redis.call('HMGET', key, '${F.heartbeat}', '${F.cancelled}', '${F.skipped}', '${F.admittedAt}')
+  if st[4] then
+    out[i] = 'A'
+  elseif st[3] then
+    out[i] = 'S'
+  elseif st[2] then
+    redis.call('HSET', key, '${F.skipped}', 'cancelled')
+    redis.call('EXPIRE', key, ttl)
+    redis.call('HINCRBY', KEYS[3], 'skippedCancelled', 1)
+    out[i] = 'C'
+  else
+    local hb = tonumber(st[1]) or 0
+    if now - math.max(hb, ts) > abandonMs then
+      redis.call('HSET', key, '${F.skipped}', 'abandoned')
+      redis.call('EXPIRE', key, ttl)
+      redis.call('HINCRBY', KEYS[3], 'skippedAbandoned', 1)
+      out[i] = 'B'
+    else
+      if admitted >= maxAdmit then return {table.concat(out), 'token'} end
+      if maxActive > 0 then
+        if not pruned then
+          redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+          pruned = true
+        end
+        if redis.call('ZCARD', KEYS[1]) >= maxActive then return {table.concat(out), 'full'} end
+      end
+      redis.call('HSET', key, '${F.admittedAt}', now)
+      redis.call('EXPIRE', key, ttl)
+      redis.call('ZADD', KEYS[1], now + passTtl, uuid)
+      redis.call('XADD', KEYS[2], '*', 'uuid', uuid, 'partition', ARGV[base + 2], 'offset', ARGV[base + 3], 'at', now)
+      redis.call('HINCRBY', KEYS[3], 'admitted', 1)
+      admitted = admitted + 1
+      out[i] = 'L'
+    end
+  end
+end
+return {table.concat(out), 'done'}
+`;
+
+type DecideCommand = (numKeys: number, ...args: (string | number)[]) => Promise<[string, string]>;
+
+/** The admitter's side of the shared Redis layout (libs/queue/src/redis-keys.ts). */
+@Injectable()
+export class AdmissionStore {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly env: Env,
+  ) {
+    if (!(this.redis as unknown as { wrAdmitDecide?: unknown }).wrAdmitDecide) {
+      this.redis.defineCommand('wrAdmitDecide', { lua: DECIDE });
+    }
+  }
+
+  async decide(line: string, heads: HeadTicket[], limits: DecideLimits): Promise<DecideResult> {
+    if (heads.length === 0) return { outcomes: [], stop: 'done' };
+    const keys = [RedisKeys.lineActive(line), RedisKeys.lineAdmissions(line), RedisKeys.lineStats(line)];
+    for (const h of heads) keys.push(RedisKeys.ticket(h.uuid));
+    const args: (string | number)[] = [
+      limits.now,
+      limits.abandonMs,
+      limits.passTtlMs,
+      limits.maxActive,
+      limits.maxAdmit,
+      TICKET_STATE_TTL_SECONDS,
+    ];
+    for (const h of heads) args.push(h.uuid, h.partition, h.offset, h.timestamp);
+    const command = (this.redis as unknown as { wrAdmitDecide: DecideCommand }).wrAdmitDecide;
+    const [codes, stop] = await command.call(this.redis, keys.length, ...keys, ...args);
+    return { outcomes: codes.split('') as Outcome[], stop: stop as DecideResult['stop'] };
+  }
+
+  /** The line's runtime settings; absent or invalid fields fall back to the env defaults. */
+  async settings(line: string): Promise<LineSettings> {
+    const [rate, burst, maxActive] = await this.redis.hmget(
+      RedisKeys.lineSettings(line),
+      'ratePerSec',
+      'burst',
+      'maxActive',
+    );
+    return {
+      ratePerSec: positive(rate) ?? this.env.ADMISSION_RATE_PER_SEC,
+      burst: Math.max(1, Math.floor(positive(burst) ?? this.env.ADMISSION_BURST)),
+      maxActive: Math.floor(nonNegative(maxActive) ?? this.env.ADMISSION_MAX_ACTIVE),
+    };
+  }
+}
+
+const positive = (v: string | null) => {
+  const n = v === null ? NaN : Number(v);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+};
+const nonNegative = (v: string | null) => {
+  const n = v === null ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+};
