@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm run bench`: one command, one run, loopback only, no manual steps.
+# Brings up Kafka/Redis/PostgreSQL if needed (idempotent), builds, then runs
+# dist/bench/main.js, which starts its own copies of the apps (own ports, Redis
+# prefix, Kafka topics, consumer group, databases), measures, writes
+# BENCHMARKS.md and bench/swarm-chart.svg, and removes what it created.
+# Knobs: BENCH_DURATION (s per HTTP figure, default 10), BENCH_CONNECTIONS
+# (default 50), BENCH_BIG_LINE (tickets in the long line, default 1000000).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/services.sh up
+bash scripts/ensure-env.sh
+set -a; . ./.env; set +a
+npm run --silent build
+exec timeout --kill-after=15 1200 node dist/bench/main.js
