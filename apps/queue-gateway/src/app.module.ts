@@ -4,7 +4,12 @@ import { createLoggerModule, MetricsModule } from '@app/common';
 import { ConfigModule, Env, loadEnv } from '@app/config';
 import { KafkaModule } from '@app/kafka';
 import { RedisModule } from '@app/redis';
+import { TicketModule } from '@app/ticket';
+import { AdminModule } from './admin/admin.module';
+import { CatalogModule } from './catalog';
+import { CouponHealthIndicator } from './health/coupon-health.indicator';
 import { HealthController } from './health/health.controller';
+import { QueueModule } from './queue/queue.module';
 
 @Module({})
 export class GatewayModule {
@@ -18,8 +23,13 @@ export class GatewayModule {
         MetricsModule,
         KafkaModule,
         RedisModule,
+        TicketModule,
+        CatalogModule,
+        QueueModule,
+        AdminModule,
       ],
       controllers: [HealthController],
+      providers: [CouponHealthIndicator],
     };
   }
 }

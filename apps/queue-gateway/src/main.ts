@@ -2,7 +2,6 @@ import { createHttpApp, exitOnConfigError } from '@app/common';
 import { Env, loadEnv } from '@app/config';
 import { GatewayModule } from './app.module';
 
-
 async function bootstrap(): Promise<void> {
   const env = loadEnv();
   const app = await createHttpApp(GatewayModule.forRoot(env), {

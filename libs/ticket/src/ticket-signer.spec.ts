@@ -15,7 +15,10 @@ describe('TicketSigner', () => {
   it('round-trips the claims with kid in the header', async () => {
     const s = signer();
     const token = await s.sign({ ...claims, iat: 1700000000 });
-    expect(JSON.parse(Buffer.from(parts(token)[0], 'base64url').toString())).toMatchObject({ alg: 'HS256', kid: 'k1' });
+    expect(JSON.parse(Buffer.from(parts(token)[0], 'base64url').toString())).toMatchObject({
+      alg: 'HS256',
+      kid: 'k1',
+    });
     await expect(s.verify(token)).resolves.toEqual({ ...claims, iat: 1700000000 });
   });
 
@@ -38,15 +41,20 @@ describe('TicketSigner', () => {
     const [h, p, sig] = parts(token);
     const bytes = Buffer.from(sig, 'base64url');
     bytes[0] ^= 1;
-    await expect(s.verify(`${h}.${p}.${bytes.toString('base64url')}`)).rejects.toMatchObject({ status: 401 });
+    await expect(s.verify(`${h}.${p}.${bytes.toString('base64url')}`)).rejects.toMatchObject({
+      status: 401,
+    });
   });
 
-  it.each(['', 'garbage', 'a.b.c', 'x'.repeat(5000), `${b64({ alg: 'none', kid: 'k1' })}.${b64(claims)}.`])(
-    'rejects garbage %#',
-    async (token) => {
-      await expect(signer().verify(token)).rejects.toThrow(InvalidTicketError);
-    },
-  );
+  it.each([
+    '',
+    'garbage',
+    'a.b.c',
+    'x'.repeat(5000),
+    `${b64({ alg: 'none', kid: 'k1' })}.${b64(claims)}.`,
+  ])('rejects garbage %#', async (token) => {
+    await expect(signer().verify(token)).rejects.toThrow(InvalidTicketError);
+  });
 
   it('rejects a ticket signed with another secret under the same kid', async () => {
     const token = await signer({ TICKET_SECRET: SECRET_B }).sign(claims);
@@ -55,7 +63,11 @@ describe('TicketSigner', () => {
 
   it('verifies a ticket signed with a previous key after rotation, and rejects unknown kids', async () => {
     const old = await signer().sign(claims);
-    const rotated = signer({ TICKET_SECRET: SECRET_B, TICKET_KEY_ID: 'k2', TICKET_PREVIOUS_KEYS: `k1:${SECRET_A}` });
+    const rotated = signer({
+      TICKET_SECRET: SECRET_B,
+      TICKET_KEY_ID: 'k2',
+      TICKET_PREVIOUS_KEYS: `k1:${SECRET_A}`,
+    });
     await expect(rotated.verify(old)).resolves.toMatchObject(claims);
     const fresh = await rotated.sign(claims);
     expect(JSON.parse(Buffer.from(parts(fresh)[0], 'base64url').toString()).kid).toBe('k2');

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createSecretKey, KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { DomainError } from '@app/common/errors';
 import { Env } from '@app/config';
@@ -36,12 +37,17 @@ const MAX_TICKET_LENGTH = 2048;
 /** Parses TICKET_PREVIOUS_KEYS (`kid:secret,kid:secret`); a secret may itself contain ':'. */
 export function parsePreviousKeys(spec: string): Map<string, string> {
   const keys = new Map<string, string>();
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const at = item.indexOf(':');
     const kid = at > 0 ? item.slice(0, at) : '';
     const secret = at > 0 ? item.slice(at + 1) : '';
     if (!/^[A-Za-z0-9._-]{1,32}$/.test(kid) || secret.length < 32) {
-      throw new Error('TICKET_PREVIOUS_KEYS must be kid:secret[,kid:secret...] with secrets of 32+ characters');
+      throw new Error(
+        'TICKET_PREVIOUS_KEYS must be kid:secret[,kid:secret...] with secrets of 32+ characters',
+      );
     }
     keys.set(kid, secret);
   }
@@ -56,27 +62,25 @@ export function parsePreviousKeys(spec: string): Map<string, string> {
  */
 @Injectable()
 export class TicketSigner {
-  private readonly secrets = new Map<string, Uint8Array>();
-  private readonly cryptoKeys = new Map<string, Promise<CryptoKey>>();
+  /** Key objects built once: jose would otherwise import a raw secret on every call. */
+  private readonly keys = new Map<string, KeyObject>();
   private readonly kid: string;
 
   constructor(env: Env) {
     this.kid = env.TICKET_KEY_ID;
     for (const [kid, secret] of parsePreviousKeys(env.TICKET_PREVIOUS_KEYS)) {
-      this.secrets.set(kid, new TextEncoder().encode(secret));
+      this.keys.set(kid, createSecretKey(Buffer.from(secret, 'utf8')));
     }
-    this.secrets.set(this.kid, new TextEncoder().encode(env.TICKET_SECRET));
+    this.keys.set(this.kid, createSecretKey(Buffer.from(env.TICKET_SECRET, 'utf8')));
   }
 
   sign(claims: Omit<TicketClaims, 'iat'> & { iat?: number }): Promise<string> {
     const { sub, iat, ...rest } = claims;
-    return this.key(this.kid).then((key) =>
-      new SignJWT({ ...rest })
-        .setProtectedHeader({ alg: ALG, kid: this.kid, typ: 'queue-ticket' })
-        .setSubject(sub)
-        .setIssuedAt(iat ?? Math.floor(Date.now() / 1000))
-        .sign(key),
-    );
+    return new SignJWT({ ...rest })
+      .setProtectedHeader({ alg: ALG, kid: this.kid, typ: 'queue-ticket' })
+      .setSubject(sub)
+      .setIssuedAt(iat ?? Math.floor(Date.now() / 1000))
+      .sign(this.keys.get(this.kid)!);
   }
 
   /** The claims of a genuine ticket; throws {@link InvalidTicketError} otherwise. */
@@ -89,10 +93,11 @@ export class TicketSigner {
     } catch {
       throw new InvalidTicketError('not a JWS compact token');
     }
-    if (typeof kid !== 'string' || !this.secrets.has(kid)) throw new InvalidTicketError('unknown key id');
+    if (typeof kid !== 'string' || !this.keys.has(kid))
+      throw new InvalidTicketError('unknown key id');
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, await this.key(kid), { algorithms: [ALG] }));
+      ({ payload } = await jwtVerify(token, this.keys.get(kid)!, { algorithms: [ALG] }));
     } catch {
       throw new InvalidTicketError('bad signature');
     }
@@ -109,19 +114,7 @@ export class TicketSigner {
     }
     return { uuid, line, partition, offset, sub, iat };
   }
-
-  private key(kid: string): Promise<CryptoKey> {
-    let key = this.cryptoKeys.get(kid);
-    if (!key) {
-      // Imported once per key: jose would otherwise import the raw secret on every call.
-      key = crypto.subtle.importKey('raw', this.secrets.get(kid)!, { name: 'HMAC', hash: 'SHA-256' }, false, [
-        'sign',
-        'verify',
-      ]);
-      this.cryptoKeys.set(kid, key);
-    }
-    return key;
-  }
 }
 
-const isNonNegativeInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isNonNegativeInt = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { KafkaHealthIndicator } from '@app/kafka';
 import { RedisHealthIndicator } from '@app/redis';
+import { CouponHealthIndicator } from './coupon-health.indicator';
 
 @ApiTags('health')
 @Controller('health')
@@ -11,6 +12,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly kafka: KafkaHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly coupons: CouponHealthIndicator,
   ) {}
 
   /** Liveness: the process answers. */
@@ -20,10 +22,14 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Readiness: Kafka and Redis answer. */
+  /** Readiness: Kafka, Redis and the coupon service answer. */
   @Get(['ready', ''])
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.kafka.isHealthy(), () => this.redis.isHealthy()]);
+    return this.health.check([
+      () => this.kafka.isHealthy(),
+      () => this.redis.isHealthy(),
+      () => this.coupons.isHealthy(),
+    ]);
   }
 }

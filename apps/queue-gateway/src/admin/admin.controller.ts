@@ -1,0 +1,105 @@
+import { Body, Controller, Get, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import Redis from 'ioredis';
+import { DomainError, UnavailableError } from '@app/common';
+import { Env } from '@app/config';
+import { OffsetsView } from '@app/kafka';
+import { lineTopic, LineSettings, RedisKeys } from '@app/queue';
+import { REDIS } from '@app/redis';
+import { LineCodeParamDto } from '../queue/queue.dto';
+import { AdminTokenGuard } from './admin-token.guard';
+import { LineReportDto, LineSettingsPatchDto } from './admin.dto';
+
+const SETTINGS_FIELDS = ['ratePerSec', 'burst', 'maxActive'] as const;
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'Missing or wrong bearer token' })
+@UseGuards(AdminTokenGuard)
+@Controller('api/admin/lines')
+export class AdminController {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly view: OffsetsView,
+    private readonly env: Env,
+  ) {}
+
+  @Put(':code')
+  @ApiOperation({
+    summary: "Change a line's admission settings (the admitter applies them without a restart)",
+  })
+  @ApiOkResponse({ type: LineReportDto })
+  @ApiBadRequestResponse({ description: 'Invalid settings' })
+  async update(
+    @Param() { code }: LineCodeParamDto,
+    @Body() patch: LineSettingsPatchDto,
+  ): Promise<LineReportDto> {
+    const fields = Object.fromEntries(
+      SETTINGS_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, patch[f]!]),
+    );
+    if (Object.keys(fields).length === 0) {
+      throw new DomainError(
+        400,
+        'VALIDATION_FAILED',
+        'Give at least one of ratePerSec, burst, maxActive',
+      );
+    }
+    await this.redisCall(() => this.redis.hset(RedisKeys.lineSettings(code), fields));
+    return this.report(code);
+  }
+
+  @Get(':code')
+  @ApiOperation({ summary: "A line's settings, Kafka numbers and admitter stats" })
+  @ApiOkResponse({ type: LineReportDto })
+  get(@Param() { code }: LineCodeParamDto): Promise<LineReportDto> {
+    return this.report(code);
+  }
+
+  private async report(line: string): Promise<LineReportDto> {
+    const [rawSettings, stats] = await this.redisCall(() =>
+      Promise.all([
+        this.redis.hgetall(RedisKeys.lineSettings(line)),
+        this.redis.hgetall(RedisKeys.lineStats(line)),
+      ]),
+    );
+    const overrides: Record<string, number> = {};
+    for (const f of SETTINGS_FIELDS) {
+      const v = Number(rawSettings[f]);
+      if (rawSettings[f] !== undefined && Number.isFinite(v)) overrides[f] = v;
+    }
+    const settings: LineSettings = {
+      ratePerSec: overrides.ratePerSec ?? this.env.ADMISSION_RATE_PER_SEC,
+      burst: overrides.burst ?? this.env.ADMISSION_BURST,
+      maxActive: overrides.maxActive ?? this.env.ADMISSION_MAX_ACTIVE,
+    };
+    // A line nobody queued in yet has no topic: report zeros rather than fail.
+    const v = await this.view
+      .track(lineTopic(this.env.KAFKA_TOPIC_PREFIX, line))
+      .catch(() => undefined);
+    return {
+      line,
+      settings,
+      overrides,
+      partitions: (v?.partitions ?? []).map((p, partition) => ({ partition, ...p })),
+      waiting: v?.waiting ?? 0,
+      admitted: v?.committedTotal ?? 0,
+      ratePerSec: v?.ratePerSec ?? null,
+      stats,
+    };
+  }
+
+  private async redisCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new UnavailableError(`Redis is unavailable: ${(error as Error).message}`, 1);
+    }
+  }
+}

@@ -1,0 +1,238 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DomainError, UnavailableError } from '@app/common';
+import { Env } from '@app/config';
+import { CouponClient, issueResultToHttp, IssuedCouponBody } from '@app/contracts';
+import { OffsetsView, TicketLog, TopicView } from '@app/kafka';
+import { lineFromTopic, lineTopic, TicketRecord } from '@app/queue';
+import { TicketClaims, TicketMismatchError, TicketSigner } from '@app/ticket';
+import { CatalogCache } from './catalog-cache';
+import { GatewayMetrics } from './gateway-metrics';
+import { HeartbeatBuffer } from './heartbeat-buffer';
+import { etaSeconds, pollAfterMs, position } from './queue-math';
+import { QueuePositionDto, TicketStatus, TicketStatusDto } from './queue.dto';
+import { TicketState, TicketStateRepository } from './ticket-state.repository';
+
+export interface Waiting {
+  kind: 'waiting';
+  body: QueuePositionDto & { ticket: string };
+}
+export interface Issued {
+  kind: 'issued';
+  body: IssuedCouponBody;
+}
+
+/** Cancellations made through this process, remembered so its waiting polls see them without Redis. */
+const LOCAL_CANCELLED_MAX = 100_000;
+
+/**
+ * The waiting room's request logic. First requests append a ticket record
+ * and answer with its place; polls answer from the in-memory offsets view
+ * (no Kafka, no Redis round trip) until the ticket is admitted; admitted
+ * tickets are checked once against Redis and forwarded to the coupon service.
+ */
+@Injectable()
+export class QueueService implements OnModuleInit {
+  private readonly logger = new Logger('Queue');
+  private readonly cancelledHere = new Set<string>();
+
+  constructor(
+    private readonly env: Env,
+    private readonly log: TicketLog,
+    private readonly view: OffsetsView,
+    private readonly signer: TicketSigner,
+    private readonly catalog: CatalogCache,
+    private readonly coupons: CouponClient,
+    private readonly heartbeats: HeartbeatBuffer,
+    private readonly state: TicketStateRepository,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  onModuleInit(): void {
+    this.log.onBatch = (size, seconds) => {
+      this.metrics.produceBatchSize.observe(size);
+      this.metrics.produceDuration.observe(seconds);
+    };
+    this.view.onRefresh = (topic, v) => {
+      const line = lineFromTopic(this.env.KAFKA_TOPIC_PREFIX, topic);
+      if (line === undefined) return;
+      this.metrics.admitted.set({ line }, v.committedTotal);
+      this.metrics.lineLength.set({ line }, v.waiting);
+      if (v.ratePerSec !== null) this.metrics.admissionRate.set({ line }, v.ratePerSec);
+    };
+  }
+
+  /** A first request: refuse unknown / sold-out coupons, else write a ticket and answer its place. */
+  async enqueue(line: string, userId: string): Promise<Waiting> {
+    const coupon = this.catalog.require(line);
+    if (coupon.remaining === 0) throw soldOut(line);
+    const topic = this.topic(line);
+    // Topic and view first: if Kafka is down we fail here, before anything is written.
+    await this.kafkaReady(topic);
+    const uuid = randomUUID();
+    const record: TicketRecord = { uuid, line, userId, issuedAt: Date.now() };
+    const { partition, offset } = await this.log.append({
+      topic,
+      key: uuid,
+      value: JSON.stringify(record),
+    });
+    this.metrics.ticketsWritten.inc({ line });
+    this.view.observeWrite(topic, partition, offset);
+    this.heartbeats.touch(uuid);
+    const ticket = await this.signer.sign({ uuid, line, partition, offset, sub: userId });
+    const claims: TicketClaims = { uuid, line, partition, offset, sub: userId, iat: 0 };
+    return { kind: 'waiting', body: { ...this.numbers(claims, this.view.get(topic)!), ticket } };
+  }
+
+  /** A request carrying a ticket for `line` and `userId`: still waiting (fresh numbers) or the coupon's answer. */
+  async poll(token: string, line: string, userId: string): Promise<Waiting | Issued> {
+    const claims = await this.signer.verify(token);
+    if (claims.line !== line) throw new TicketMismatchError('coupon');
+    if (claims.sub !== userId) throw new TicketMismatchError('user');
+    const v = await this.trackedView(claims.line);
+    this.heartbeats.touch(claims.uuid);
+    const numbers = this.numbers(claims, v);
+    if (!position(claims.offset, numbers.committedOffset, numbers.endOffset).admitted) {
+      if (this.cancelledHere.has(claims.uuid)) throw cancelled();
+      if (this.catalog.soldOut(line)) throw soldOut(line);
+      return { kind: 'waiting', body: { ...numbers, ticket: token } };
+    }
+    const state = await this.readState(claims.uuid);
+    const status = this.admittedStatus(state);
+    if (status === 'cancelled') throw cancelled();
+    if (status === 'abandoned') {
+      throw new DomainError(
+        410,
+        'TICKET_ABANDONED',
+        'The ticket was skipped: its holder stopped polling',
+      );
+    }
+    if (status === 'spent')
+      throw new DomainError(410, 'TICKET_SPENT', 'This ticket was already used');
+    if (status === 'expired')
+      throw new DomainError(410, 'PASS_EXPIRED', 'The admission pass has expired');
+    const result = await this.coupons.issue({ code: line, userId, ticketId: claims.uuid });
+    const answer = issueResultToHttp(result); // throws the 409/410/404/400/503 outcomes
+    await this.state.markSpent(claims.uuid, line).catch((error: Error) => {
+      // The coupon is issued (PostgreSQL is the truth); a retry would answer 409, so report, don't fail.
+      this.logger.warn(`could not mark ticket ${claims.uuid} spent: ${error.message}`);
+    });
+    return { kind: 'issued', body: answer.body };
+  }
+
+  /** GET /api/queue/tickets/:uuid */
+  async status(token: string, uuid: string): Promise<TicketStatusDto> {
+    const claims = await this.holderOf(token, uuid);
+    const v = await this.trackedView(claims.line);
+    this.heartbeats.touch(claims.uuid);
+    const numbers = this.numbers(claims, v);
+    const base = { ...numbers, line: claims.line, passExpiresAt: null };
+    if (!position(claims.offset, numbers.committedOffset, numbers.endOffset).admitted) {
+      return { ...base, status: this.cancelledHere.has(uuid) ? 'cancelled' : 'waiting' };
+    }
+    const state = await this.readState(uuid);
+    return {
+      ...base,
+      status: this.admittedStatus(state),
+      passExpiresAt:
+        state.admittedAt !== undefined ? state.admittedAt + this.env.PASS_TTL_SECONDS * 1000 : null,
+    };
+  }
+
+  /** DELETE /api/queue/tickets/:uuid: idempotent; a spent ticket cannot be cancelled (409). */
+  async cancel(token: string, uuid: string): Promise<TicketStatusDto> {
+    const claims = await this.holderOf(token, uuid);
+    let done: boolean;
+    try {
+      done = await this.state.cancel(uuid, claims.line);
+    } catch (error) {
+      throw new UnavailableError(`Redis is unavailable: ${(error as Error).message}`, 1);
+    }
+    if (!done) throw new DomainError(409, 'TICKET_SPENT', 'A spent ticket cannot be cancelled');
+    if (!this.cancelledHere.has(uuid)) {
+      this.metrics.ticketsCancelled.inc({ line: claims.line });
+      if (this.cancelledHere.size >= LOCAL_CANCELLED_MAX) this.cancelledHere.clear();
+      this.cancelledHere.add(uuid);
+    }
+    const v = this.view.get(this.topic(claims.line));
+    const numbers = v ? this.numbers(claims, v) : this.numbers(claims, undefined);
+    return { ...numbers, line: claims.line, status: 'cancelled', passExpiresAt: null };
+  }
+
+  private async holderOf(token: string, uuid: string): Promise<TicketClaims> {
+    const claims = await this.signer.verify(token);
+    if (claims.uuid !== uuid) throw new TicketMismatchError('ticket id');
+    return claims;
+  }
+
+  private admittedStatus(state: TicketState): TicketStatus {
+    if (state.cancelled !== undefined || state.skipped === 'cancelled') return 'cancelled';
+    if (state.skipped === 'abandoned') return 'abandoned';
+    if (state.spent !== undefined) return 'spent';
+    if (
+      state.admittedAt !== undefined &&
+      Date.now() >= state.admittedAt + this.env.PASS_TTL_SECONDS * 1000
+    ) {
+      return 'expired';
+    }
+    return 'admitted';
+  }
+
+  private async readState(uuid: string): Promise<TicketState> {
+    try {
+      return await this.state.read(uuid);
+    } catch (error) {
+      throw new UnavailableError(`Redis is unavailable: ${(error as Error).message}`, 1);
+    }
+  }
+
+  private topic(line: string): string {
+    return lineTopic(this.env.KAFKA_TOPIC_PREFIX, line);
+  }
+
+  private async kafkaReady(topic: string): Promise<void> {
+    try {
+      await this.log.ensureTopic(topic);
+      await this.view.track(topic);
+    } catch (error) {
+      throw error instanceof UnavailableError
+        ? error
+        : new UnavailableError(`Kafka is unavailable: ${(error as Error).message}`, 2);
+    }
+  }
+
+  /** The view of a ticket's line: memory, except the first time this process sees the line. */
+  private async trackedView(line: string): Promise<TopicView> {
+    try {
+      return await this.view.track(this.topic(line));
+    } catch (error) {
+      throw new UnavailableError(
+        `The line's offsets are not available: ${(error as Error).message}`,
+        2,
+      );
+    }
+  }
+
+  private numbers(claims: TicketClaims, v: TopicView | undefined): QueuePositionDto {
+    const p = v?.partitions[claims.partition];
+    const committedOffset = p?.committedOffset ?? 0;
+    // A ticket written by another gateway may be newer than this process's last refresh.
+    const endOffset = Math.max(p?.endOffset ?? 0, claims.offset + 1);
+    const { ahead, behind } = position(claims.offset, committedOffset, endOffset);
+    const eta = etaSeconds(ahead, v?.ratePerSec ?? null, v?.partitions.length ?? 1);
+    return {
+      uuid: claims.uuid,
+      partition: claims.partition,
+      offset: claims.offset,
+      committedOffset,
+      endOffset,
+      ahead,
+      behind,
+      etaSeconds: eta,
+      pollAfterMs: pollAfterMs(ahead, eta),
+    };
+  }
+}
+
+const soldOut = (line: string) => new DomainError(410, 'SOLD_OUT', `Coupon ${line} is sold out`);
+const cancelled = () => new DomainError(410, 'TICKET_CANCELLED', 'The ticket was cancelled');
