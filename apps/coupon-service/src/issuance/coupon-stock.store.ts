@@ -15,7 +15,9 @@ import { REDIS } from '@app/redis';
 export type PrecheckOutcome = 'go' | 'already' | 'sold_out' | 'not_ready';
 export type ReserveOutcome =
   | { outcome: 'reserved'; epoch: number }
-  | { outcome: 'already' | 'sold_out' | 'not_ready' };
+  | { outcome: 'already' }
+  | { outcome: 'sold_out' }
+  | { outcome: 'not_ready' };
 
 const PRECHECK = `
 if not redis.call('GET', KEYS[2]) then return 'not_ready' end
@@ -84,7 +86,7 @@ export class CouponStockStore {
       quantity,
     );
     if (outcome === 'reserved') return { outcome, epoch: Number(epoch) };
-    return { outcome: outcome as 'already' | 'sold_out' | 'not_ready' };
+    return { outcome } as ReserveOutcome;
   }
 
   async markIssued(code: string, userIds: string | string[]): Promise<void> {

@@ -22,8 +22,9 @@ export type FencedInsertResult =
 // - `c` share-locks the coupon row at the reserving epoch. Concurrent issues
 //   share the lock (no serialisation); a rebuild's UPDATE of the epoch waits
 //   for them and every later insert from an older epoch finds no row.
-// - `f` records the fence for the lock key only if it is higher than every
-//   fence written before; a stale holder's lower fence gets no row.
+// - `f` records the fence for the lock key only if no higher fence was written
+//   before (the current holder may write again); a stale holder's lower fence
+//   gets no row.
 // - `w` inserts only when `f` produced a row; UNIQUE(coupon_code, user_id) is
 //   the final guard against a second coupon for one user.
 const INSERT_FENCED = `
@@ -32,7 +33,7 @@ WITH c AS (
 ), f AS (
   INSERT INTO lock_fence (lock_key, fence, updated_at) SELECT $3, $4, now() FROM c
   ON CONFLICT (lock_key) DO UPDATE SET fence = EXCLUDED.fence, updated_at = now()
-    WHERE lock_fence.fence < EXCLUDED.fence
+    WHERE lock_fence.fence <= EXCLUDED.fence
   RETURNING fence
 ), w AS (
   INSERT INTO coupon_wallet (coupon_code, user_id) SELECT $1, $5 FROM f
@@ -78,12 +79,12 @@ export class CouponRepository {
     return { outcome: 'issued', walletId: row.id, issuedAt: row.issued_at };
   }
 
-  /** Records `fence` for `lockKey` if higher than any before: fences out older holders. */
+  /** Records `fence` for `lockKey` unless a higher one was recorded: fences out older holders. */
   async advanceFence(lockKey: string, fence: number): Promise<boolean> {
     const rows: unknown[] = await this.db.query(
       `INSERT INTO lock_fence (lock_key, fence, updated_at) VALUES ($1, $2, now())
        ON CONFLICT (lock_key) DO UPDATE SET fence = EXCLUDED.fence, updated_at = now()
-         WHERE lock_fence.fence < EXCLUDED.fence
+         WHERE lock_fence.fence <= EXCLUDED.fence
        RETURNING fence`,
       [lockKey, fence],
     );
@@ -105,10 +106,11 @@ export class CouponRepository {
 
   /** Starts a new epoch; waits for in-flight issues of the old one (they hold share locks). */
   async bumpEpoch(code: string): Promise<number> {
-    const rows: { epoch: number }[] = await this.db.query(
+    // TypeORM answers an UPDATE with [rows, affectedCount].
+    const [rows] = (await this.db.query(
       `UPDATE coupon SET epoch = epoch + 1, updated_at = now() WHERE code = $1 RETURNING epoch`,
       [code],
-    );
+    )) as [{ epoch: number }[], number];
     return rows[0]!.epoch;
   }
 

@@ -1,0 +1,134 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Env } from '@app/config';
+import { RedisLock } from '@app/lock';
+import { CouponCatalog } from './coupon-catalog.service';
+import { CouponStockStore, ISSUED } from './coupon-stock.store';
+import { CouponRepository } from './coupon.repository';
+import { issueLockResource, rebuildLockResource } from './lock-resources';
+
+export interface ReconcileReport {
+  code: string;
+  rebuilt: boolean;
+  issuedMarked: number;
+  reclaimed: number;
+  settledIssued: number;
+}
+
+/**
+ * Keeps Redis' holders view equal to PostgreSQL, the source of truth, while
+ * other instances keep issuing:
+ *
+ * - rebuild (no `ready` key: first start, or Redis lost its data): bump the
+ *   coupon's epoch in PostgreSQL (waits for in-flight inserts and refuses any
+ *   later one reserved under the old epoch), then replace the hash with the
+ *   users PostgreSQL says hold the coupon, and raise the fence counter above
+ *   every fence PostgreSQL has accepted;
+ * - reconcile (ready): mark every PostgreSQL holder as issued, and settle each
+ *   reservation whose lock has expired (its holder crashed or stalled): take the
+ *   user's lock, write its newer fence to PostgreSQL (so the old holder can no
+ *   longer insert), then keep it as issued if the row exists, else give it back.
+ *
+ * Runs at start and every COUPON_RECONCILE_INTERVAL_MS, one instance per
+ * coupon at a time (a rebuild lock).
+ */
+@Injectable()
+export class StockReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(StockReconciler.name);
+  private readonly inFlight = new Map<string, Promise<ReconcileReport | null>>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly env: Env,
+    private readonly catalog: CouponCatalog,
+    private readonly stock: CouponStockStore,
+    private readonly repository: CouponRepository,
+    private readonly lock: RedisLock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.catalog.load();
+    await this.reconcileAll();
+    this.timer = setInterval(() => {
+      this.reconcileAll().catch((e) => this.logger.warn(`reconcile failed: ${(e as Error).message}`));
+    }, this.env.COUPON_RECONCILE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async reconcileAll(): Promise<ReconcileReport[]> {
+    const reports: ReconcileReport[] = [];
+    for (const code of this.catalog.codes()) {
+      const report = await this.reconcile(code);
+      if (report) reports.push(report);
+    }
+    return reports;
+  }
+
+  /** Makes sure the coupon has a complete Redis view (rebuilding if needed). */
+  async ensureReady(code: string): Promise<void> {
+    if ((await this.stock.readyEpoch(code)) !== null) return;
+    await this.reconcile(code, 10_000);
+  }
+
+  /** Single-flight per coupon inside this process; null when another instance holds the rebuild lock. */
+  reconcile(code: string, waitMs = 0): Promise<ReconcileReport | null> {
+    const running = this.inFlight.get(code);
+    if (running) return running;
+    const run = this.run(code, waitMs).finally(() => this.inFlight.delete(code));
+    this.inFlight.set(code, run);
+    return run;
+  }
+
+  private async run(code: string, waitMs: number): Promise<ReconcileReport | null> {
+    const coupon = await this.catalog.find(code);
+    if (!coupon) return null;
+    const lease = await this.lock.acquire(rebuildLockResource(code), { ttlMs: 60_000, waitMs, retryDelayMs: 50 });
+    if (!lease) return null;
+    try {
+      const report: ReconcileReport = { code, rebuilt: false, issuedMarked: 0, reclaimed: 0, settledIssued: 0 };
+      if ((await this.stock.readyEpoch(code)) === null) {
+        const epoch = await this.repository.bumpEpoch(code);
+        const users = await this.repository.holders(code);
+        await this.lock.raiseFence(await this.repository.maxFence());
+        await this.stock.replace(code, epoch, users);
+        this.logger.log(`rebuilt ${code} from PostgreSQL: epoch ${epoch}, ${users.length} issued`);
+        return { ...report, rebuilt: true, issuedMarked: users.length };
+      }
+      const users = await this.repository.holders(code);
+      await this.stock.markIssued(code, users);
+      report.issuedMarked = users.length;
+      const issuedSet = new Set(users);
+      for (const [userId, mark] of Object.entries(await this.stock.holders(code))) {
+        if (mark === ISSUED || issuedSet.has(userId)) continue;
+        const settled = await this.settle(code, userId, mark);
+        if (settled === 'reclaimed') report.reclaimed++;
+        if (settled === 'issued') report.settledIssued++;
+      }
+      if (report.reclaimed || report.settledIssued) {
+        this.logger.warn(`reconciled ${code}: ${report.reclaimed} reservations given back, ${report.settledIssued} confirmed`);
+      }
+      return report;
+    } finally {
+      await this.lock.release(lease).catch(() => undefined);
+    }
+  }
+
+  private async settle(code: string, userId: string, mark: string): Promise<'reclaimed' | 'issued' | 'skipped'> {
+    // A live holder still has the lock; only an abandoned reservation is settled.
+    const lease = await this.lock.tryAcquire(issueLockResource(code, userId), this.env.COUPON_LOCK_TTL_MS);
+    if (!lease) return 'skipped';
+    try {
+      await this.repository.advanceFence(lease.key, lease.fence);
+      if (await this.repository.hasWallet(code, userId)) {
+        await this.stock.markIssued(code, userId);
+        return 'issued';
+      }
+      return (await this.stock.giveBack(code, userId, mark)) ? 'reclaimed' : 'skipped';
+    } finally {
+      await this.lock.release(lease).catch(() => undefined);
+    }
+  }
+}
