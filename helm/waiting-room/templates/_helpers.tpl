@@ -1,0 +1,355 @@
+{{/* vim: set filetype=mustache: */}}
+
+{{/*
+Expand the name of the chart.
+*/}}
+{{- define "waiting-room.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Create a default fully qualified app name.
+We truncate at 63 chars because some Kubernetes name fields are limited to this (by the DNS naming spec).
+If the release name contains the chart name it is used as the full name.
+*/}}
+{{- define "waiting-room.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Name of one component's resources: "<fullname>-<component>", capped at 63 chars too.
+Usage: {{ include "waiting-room.componentFullname" (dict "ctx" $ "component" "gateway") }}
+*/}}
+{{- define "waiting-room.componentFullname" -}}
+{{- printf "%s-%s" (include "waiting-room.fullname" .ctx) .component | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Create chart name and version as used by the chart label.
+*/}}
+{{- define "waiting-room.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Selector labels of the whole release (stable across upgrades: never add version-like labels here).
+*/}}
+{{- define "waiting-room.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "waiting-room.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/*
+Common labels of every resource.
+*/}}
+{{- define "waiting-room.labels" -}}
+helm.sh/chart: {{ include "waiting-room.chart" . }}
+{{ include "waiting-room.selectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: waiting-room
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Selector labels of one component.
+Usage: {{ include "waiting-room.componentSelectorLabels" (dict "ctx" $ "component" "gateway") }}
+*/}}
+{{- define "waiting-room.componentSelectorLabels" -}}
+{{ include "waiting-room.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/*
+Common labels of one component's resources.
+Usage: {{ include "waiting-room.componentLabels" (dict "ctx" $ "component" "gateway") }}
+*/}}
+{{- define "waiting-room.componentLabels" -}}
+{{ include "waiting-room.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/*
+Name of the ServiceAccount the apps run as.
+*/}}
+{{- define "waiting-room.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "waiting-room.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The container image reference: registry/repository, then @digest or :tag (tag defaults to appVersion).
+*/}}
+{{- define "waiting-room.image" -}}
+{{- $repo := .Values.image.repository -}}
+{{- if .Values.image.registry -}}
+{{- $repo = printf "%s/%s" .Values.image.registry .Values.image.repository -}}
+{{- end -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $repo .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo (default .Chart.AppVersion .Values.image.tag | toString) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Name of the Secret holding TICKET_SECRET, ADMIN_TOKEN and POSTGRES_PASSWORD.
+*/}}
+{{- define "waiting-room.secretName" -}}
+{{- default (include "waiting-room.fullname" .) .Values.auth.existingSecret -}}
+{{- end -}}
+
+{{/*
+Key names inside the Secret: the chart's own Secret always uses the env var names.
+Usage: {{ include "waiting-room.secretKey" (dict "ctx" $ "key" "ticketSecret") }}
+*/}}
+{{- define "waiting-room.secretKey" -}}
+{{- $defaults := dict "ticketSecret" "TICKET_SECRET" "adminToken" "ADMIN_TOKEN" "postgresPassword" "POSTGRES_PASSWORD" "redisPassword" "REDIS_PASSWORD" "ticketPreviousKeys" "TICKET_PREVIOUS_KEYS" -}}
+{{- if .ctx.Values.auth.existingSecret -}}
+{{- get .ctx.Values.auth.existingSecretKeys .key | default (get $defaults .key) -}}
+{{- else -}}
+{{- get $defaults .key -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Non-secret configuration as KEY: "value" lines. One source for the ConfigMap and for
+the migration hook Job (which runs before the ConfigMap exists).
+*/}}
+{{- define "waiting-room.configData" -}}
+NODE_ENV: {{ .Values.config.nodeEnv | quote }}
+LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+SWAGGER_ENABLED: {{ .Values.config.swaggerEnabled | quote }}
+GATEWAY_HOST: "0.0.0.0"
+GATEWAY_PORT: {{ .Values.gateway.containerPort | quote }}
+GATEWAY_KEEPALIVE_SECONDS: {{ .Values.config.gatewayKeepaliveSeconds | quote }}
+ADMITTER_HTTP_PORT: {{ .Values.admitter.containerPort | quote }}
+ADMITTER_GROUP_ID: {{ .Values.config.admitterGroupId | quote }}
+ADMISSION_RATE_PER_SEC: {{ .Values.config.admissionRatePerSec | quote }}
+ADMISSION_BURST: {{ .Values.config.admissionBurst | quote }}
+ADMISSION_MAX_ACTIVE: {{ .Values.config.admissionMaxActive | quote }}
+PASS_TTL_SECONDS: {{ .Values.config.passTtlSeconds | quote }}
+ABANDON_AFTER_SECONDS: {{ .Values.config.abandonAfterSeconds | quote }}
+COUPON_SERVICE_HOST: {{ include "waiting-room.componentFullname" (dict "ctx" . "component" "coupon-service") | quote }}
+COUPON_SERVICE_PORT: {{ .Values.couponService.service.tcpPort | quote }}
+COUPON_SERVICE_HTTP_PORT: {{ .Values.couponService.containerPorts.http | quote }}
+COUPON_SERVICE_TIMEOUT_MS: {{ .Values.config.couponServiceTimeoutMs | quote }}
+COUPON_LOCK_TTL_MS: {{ .Values.config.couponLockTtlMs | quote }}
+KAFKA_BROKERS: {{ join "," .Values.externalKafka.brokers | quote }}
+KAFKA_CLIENT_ID: {{ .Values.externalKafka.clientId | quote }}
+KAFKA_TOPIC_PREFIX: {{ .Values.externalKafka.topicPrefix | quote }}
+LINE_PARTITIONS: {{ .Values.config.linePartitions | quote }}
+VIEW_REFRESH_MS: {{ .Values.config.viewRefreshMs | quote }}
+ENQUEUE_LINGER_MS: {{ .Values.config.enqueueLingerMs | quote }}
+ENQUEUE_MAX_BATCH: {{ .Values.config.enqueueMaxBatch | quote }}
+REDIS_HOST: {{ .Values.externalRedis.host | quote }}
+REDIS_PORT: {{ .Values.externalRedis.port | quote }}
+REDIS_KEY_PREFIX: {{ .Values.externalRedis.keyPrefix | quote }}
+POSTGRES_HOST: {{ .Values.externalDatabase.host | quote }}
+POSTGRES_PORT: {{ .Values.externalDatabase.port | quote }}
+POSTGRES_USER: {{ .Values.externalDatabase.user | quote }}
+POSTGRES_DB: {{ .Values.externalDatabase.database | quote }}
+POSTGRES_POOL_SIZE: {{ .Values.externalDatabase.poolSize | quote }}
+TICKET_KEY_ID: {{ .Values.auth.ticketKeyId | quote }}
+{{- end -}}
+
+{{/*
+Secret env vars (valueFrom secretKeyRef) shared by every container.
+Usage: {{ include "waiting-room.secretEnv" (dict "ctx" $ "secretName" "name") }}
+The optional keys (REDIS_PASSWORD, TICKET_PREVIOUS_KEYS) may be missing from an existing Secret.
+*/}}
+{{- define "waiting-room.secretEnv" -}}
+{{- $ctx := .ctx -}}
+{{- range $env, $key := dict "TICKET_SECRET" "ticketSecret" "ADMIN_TOKEN" "adminToken" "POSTGRES_PASSWORD" "postgresPassword" "REDIS_PASSWORD" "redisPassword" "TICKET_PREVIOUS_KEYS" "ticketPreviousKeys" }}
+- name: {{ $env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.secretName }}
+      key: {{ include "waiting-room.secretKey" (dict "ctx" $ctx "key" $key) }}
+      {{- if has $env (list "REDIS_PASSWORD" "TICKET_PREVIOUS_KEYS") }}
+      optional: true
+      {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Pod security context (the `enabled` switch is not a Kubernetes field).
+*/}}
+{{- define "waiting-room.podSecurityContext" -}}
+{{- if .Values.podSecurityContext.enabled }}
+securityContext:
+  {{- omit .Values.podSecurityContext "enabled" | toYaml | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Container security context (the `enabled` switch is not a Kubernetes field).
+*/}}
+{{- define "waiting-room.containerSecurityContext" -}}
+{{- if .Values.containerSecurityContext.enabled }}
+securityContext:
+  {{- omit .Values.containerSecurityContext "enabled" | toYaml | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Pod affinity: the component's own affinity, else the anti-affinity preset.
+Usage: {{ include "waiting-room.affinity" (dict "ctx" $ "component" "gateway" "affinity" .Values.gateway.affinity) }}
+*/}}
+{{- define "waiting-room.affinity" -}}
+{{- if .affinity }}
+affinity:
+  {{- toYaml .affinity | nindent 2 }}
+{{- else if eq .ctx.Values.podAntiAffinityPreset "soft" }}
+affinity:
+  podAntiAffinity:
+    preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 100
+        podAffinityTerm:
+          topologyKey: kubernetes.io/hostname
+          labelSelector:
+            matchLabels:
+              {{- include "waiting-room.componentSelectorLabels" (dict "ctx" .ctx "component" .component) | nindent 14 }}
+{{- else if eq .ctx.Values.podAntiAffinityPreset "hard" }}
+affinity:
+  podAntiAffinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+      - topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels:
+            {{- include "waiting-room.componentSelectorLabels" (dict "ctx" .ctx "component" .component) | nindent 12 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Scheduling fields shared by every pod: nodeSelector, tolerations, priorityClassName.
+*/}}
+{{- define "waiting-room.scheduling" -}}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+An HTTP probe. Usage: {{ include "waiting-room.httpProbe" (dict "probe" .Values.gateway.livenessProbe "path" "/health/live" "port" "http") }}
+*/}}
+{{- define "waiting-room.httpProbe" -}}
+httpGet:
+  path: {{ .path }}
+  port: {{ .port }}
+{{ omit .probe "enabled" | toYaml }}
+{{- end -}}
+
+{{/*
+A PodDisruptionBudget spec body: maxUnavailable wins when set.
+*/}}
+{{- define "waiting-room.pdbSpec" -}}
+{{- if and (not (kindIs "invalid" .maxUnavailable)) (ne (toString .maxUnavailable) "") -}}
+maxUnavailable: {{ .maxUnavailable }}
+{{- else -}}
+minAvailable: {{ .minAvailable }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Compile every validation message into one and fail when any is set.
+*/}}
+{{- define "waiting-room.validateValues" -}}
+{{- $messages := list -}}
+{{- $messages = append $messages (include "waiting-room.validateValues.ticketSecret" .) -}}
+{{- $messages = append $messages (include "waiting-room.validateValues.adminToken" .) -}}
+{{- $messages = append $messages (include "waiting-room.validateValues.postgresPassword" .) -}}
+{{- $messages = append $messages (include "waiting-room.validateValues.externalServices" .) -}}
+{{- $messages = append $messages (include "waiting-room.validateValues.admitter" .) -}}
+{{- $messages = without $messages "" -}}
+{{- $message := join "\n" $messages -}}
+{{- if $message -}}
+{{- printf "\nVALUES VALIDATION:\n%s" $message | fail -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Validate values of waiting-room - TICKET_SECRET */}}
+{{- define "waiting-room.validateValues.ticketSecret" -}}
+{{- if not .Values.auth.existingSecret -}}
+{{- if not .Values.auth.ticketSecret -}}
+waiting-room: auth.ticketSecret
+    A ticket signing secret is required (at least 32 characters). Set it with
+    --set auth.ticketSecret=$(openssl rand -hex 32), or put TICKET_SECRET,
+    ADMIN_TOKEN and POSTGRES_PASSWORD in a Secret and set auth.existingSecret.
+{{- else if lt (len .Values.auth.ticketSecret) 32 -}}
+waiting-room: auth.ticketSecret
+    auth.ticketSecret must be at least 32 characters (it has {{ len .Values.auth.ticketSecret }}).
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Validate values of waiting-room - ADMIN_TOKEN */}}
+{{- define "waiting-room.validateValues.adminToken" -}}
+{{- if not .Values.auth.existingSecret -}}
+{{- if not .Values.auth.adminToken -}}
+waiting-room: auth.adminToken
+    An admin token is required (at least 16 characters). Set it with
+    --set auth.adminToken=$(openssl rand -hex 16), or set auth.existingSecret.
+{{- else if lt (len .Values.auth.adminToken) 16 -}}
+waiting-room: auth.adminToken
+    auth.adminToken must be at least 16 characters (it has {{ len .Values.auth.adminToken }}).
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Validate values of waiting-room - POSTGRES_PASSWORD */}}
+{{- define "waiting-room.validateValues.postgresPassword" -}}
+{{- if and (not .Values.auth.existingSecret) (not .Values.externalDatabase.password) -}}
+waiting-room: externalDatabase.password
+    The PostgreSQL password is required: set externalDatabase.password, or set auth.existingSecret.
+{{- end -}}
+{{- end -}}
+
+{{/* Validate values of waiting-room - external Kafka, Redis and PostgreSQL endpoints */}}
+{{- define "waiting-room.validateValues.externalServices" -}}
+{{- $missing := list -}}
+{{- if not .Values.externalKafka.brokers -}}{{- $missing = append $missing "externalKafka.brokers" -}}{{- end -}}
+{{- if not .Values.externalRedis.host -}}{{- $missing = append $missing "externalRedis.host" -}}{{- end -}}
+{{- if not .Values.externalDatabase.host -}}{{- $missing = append $missing "externalDatabase.host" -}}{{- end -}}
+{{- if $missing -}}
+waiting-room: {{ join ", " $missing }}
+    This chart does not install Kafka, Redis or PostgreSQL: point it at yours with
+    {{ join ", " $missing }}.
+{{- end -}}
+{{- end -}}
+
+{{/* Validate values of waiting-room - admitter replicas */}}
+{{- define "waiting-room.validateValues.admitter" -}}
+{{- if lt (int .Values.admitter.replicaCount) 1 -}}
+waiting-room: admitter.replicaCount
+    At least one admitter is required, or no ticket is ever admitted (2 gives a hot standby).
+{{- end -}}
+{{- end -}}
