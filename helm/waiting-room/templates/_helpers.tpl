@@ -170,6 +170,14 @@ TICKET_KEY_ID: {{ .Values.auth.ticketKeyId | quote }}
 {{- end -}}
 
 {{/*
+Hash of the secret inputs, so pods roll when a chart-managed secret changes
+(an existing Secret is the operator's to roll).
+*/}}
+{{- define "waiting-room.secretChecksum" -}}
+{{- list .Values.auth.existingSecret .Values.auth.ticketSecret .Values.auth.adminToken .Values.auth.ticketPreviousKeys .Values.externalDatabase.password .Values.externalRedis.password | toJson | sha256sum -}}
+{{- end -}}
+
+{{/*
 Secret env vars (valueFrom secretKeyRef) shared by every container.
 Usage: {{ include "waiting-room.secretEnv" (dict "ctx" $ "secretName" "name") }}
 The optional keys (REDIS_PASSWORD, TICKET_PREVIOUS_KEYS) may be missing from an existing Secret.
