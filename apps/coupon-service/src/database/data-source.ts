@@ -21,5 +21,7 @@ export const dataSourceOptions = (env: Env, overrides: Partial<{ database: strin
   migrationsTransactionMode: 'each',
   synchronize: false,
   logging: ['error'],
-  extra: { max: overrides.poolSize ?? env.POSTGRES_POOL_SIZE, connectionTimeoutMillis: 3000 },
+  // Connections are opened at start (CouponRepository.warmUp) and kept: opening
+  // one (TCP + SCRAM) in the middle of a spike is what makes a pool time out.
+  extra: { max: overrides.poolSize ?? env.POSTGRES_POOL_SIZE, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 0 },
 });

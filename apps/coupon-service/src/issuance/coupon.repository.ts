@@ -142,6 +142,11 @@ export class CouponRepository {
     }));
   }
 
+  /** Opens `connections` pool connections now, so a spike does not wait for connects. */
+  async warmUp(connections: number): Promise<void> {
+    await Promise.all(Array.from({ length: connections }, () => this.db.query('SELECT pg_sleep(0.01)')));
+  }
+
   async ping(): Promise<void> {
     await this.db.query('SELECT 1');
   }

@@ -5,7 +5,7 @@ import { IssueCouponCommand, IssueCouponResult, userIdProblem } from '@app/contr
 import { RedisLock } from '@app/lock';
 import { CouponCatalog } from './coupon-catalog.service';
 import { CouponStockStore, pendingMark } from './coupon-stock.store';
-import { CouponRepository } from './coupon.repository';
+import { CouponRepository, FencedInsertResult } from './coupon.repository';
 import { issueLockResource } from './lock-resources';
 import { StockReconciler } from './stock-reconciler.service';
 
@@ -39,6 +39,10 @@ const duration = new Histogram({
  * sold-out and lock timeouts return before reserving, and a refused insert
  * gives its reservation back (compare-and-delete on this holder's mark).
  */
+/** pg-pool's error when no connection became free in time (the query was never sent). */
+const isPoolCheckoutTimeout = (error: unknown): boolean =>
+  (error as Error)?.message === 'timeout exceeded when trying to connect';
+
 @Injectable()
 export class IssueCouponUseCase {
   private readonly logger = new Logger(IssueCouponUseCase.name);
@@ -95,13 +99,21 @@ export class IssueCouponUseCase {
       // An error here (PostgreSQL unreachable, connection lost mid-commit) is
       // ambiguous: the row may exist. The reservation stays; the reconciler
       // settles it against PostgreSQL once this lease has expired.
-      const written = await this.repository.insertFenced({
-        code,
-        userId,
-        epoch: reservation.epoch,
-        lockKey: lease.key,
-        fence: lease.fence,
-      });
+      let written: FencedInsertResult;
+      try {
+        written = await this.repository.insertFenced({
+          code,
+          userId,
+          epoch: reservation.epoch,
+          lockKey: lease.key,
+          fence: lease.fence,
+        });
+      } catch (error) {
+        if (!isPoolCheckoutTimeout(error)) throw error;
+        // No connection was ever given to the query: certainly not written.
+        await this.stock.giveBack(code, userId, mark);
+        return { outcome: 'busy', retryAfterSeconds: 1 };
+      }
       if (written.outcome === 'issued') {
         await this.stock.markIssued(code, userId);
         return {

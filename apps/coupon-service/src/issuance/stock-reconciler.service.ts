@@ -46,6 +46,7 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.repository.warmUp(this.env.POSTGRES_POOL_SIZE);
     await this.catalog.load();
     await this.reconcileAll();
     this.timer = setInterval(() => {
