@@ -189,9 +189,9 @@ export class LineConsumer {
     });
   }
 
+  /** `owned` survives: the rejoin that follows announces it, so the assignment stays sticky. */
   private revoke(): void {
     this.generation++;
-    this.owned = [];
     this.handlers.onRevoked();
   }
 

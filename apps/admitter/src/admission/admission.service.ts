@@ -63,6 +63,9 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
     this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs);
   }
 
+  /** Group generations joined so far (observability and tests). */
+  joins = 0;
+
   /** Lines this process admits right now. */
   get activeLines(): string[] {
     return [...this.lines.keys()];
@@ -118,6 +121,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
 
   private onAssigned(assignment: Record<string, number[]>): void {
     if (this.stopping) return;
+    this.joins++;
     for (const [topic, partitions] of Object.entries(assignment)) {
       const line = lineFromTopic(this.env.KAFKA_TOPIC_PREFIX, topic);
       if (line === undefined || partitions.length === 0) continue;
