@@ -70,8 +70,11 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
 
   /** Makes sure the coupon has a complete Redis view (rebuilding if needed). */
   async ensureReady(code: string): Promise<void> {
-    if ((await this.stock.readyEpoch(code)) !== null) return;
-    await this.reconcile(code, 10_000);
+    // A run already in flight may have started before the view was lost: look again after it.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if ((await this.stock.readyEpoch(code)) !== null) return;
+      await this.reconcile(code, 10_000);
+    }
   }
 
   /** Single-flight per coupon inside this process; null when another instance holds the rebuild lock. */
