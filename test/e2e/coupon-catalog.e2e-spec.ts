@@ -80,6 +80,17 @@ describe('gateway read API (CatalogModule) against a real coupon-service process
     });
   });
 
+  describe('when the coupon service restarts', () => {
+    it('answers 503 while it is down and reconnects once it is back', async () => {
+      await service.stop();
+      const res = await request(app.getHttpServer()).get('/api/coupons').expect(503);
+      expect(res.headers['retry-after']).toBe('1');
+      await service.start();
+      const back = await request(app.getHttpServer()).get('/api/users/alice/coupons').expect(200);
+      expect(back.body).toHaveLength(2);
+    });
+  });
+
   describe('when the coupon service cannot be reached', () => {
     let down: NestFastifyApplication;
 
