@@ -1,0 +1,503 @@
+#!/usr/bin/env bash
+# Static checks of the Helm chart, docker-compose.yml and the Dockerfile. No cluster and
+# no Docker engine are needed: what can be proven here is proven statically.
+#   - helm lint (one run per ci/*-values.yaml scenario)
+#   - helm template | kubeconform -strict, against the Kubernetes JSON schemas of the
+#     oldest and newest supported versions (offline: the schemas come from the PyPI
+#     package kubernetes-validate; kubeconform's default GitHub download is not used)
+#   - helm-unittest suites (helm/waiting-room/unittests/*_test.yaml)
+#   - rendering without secrets fails with the clear validateValues message
+#   - every values.yaml key is documented with `## @param`
+#   - docker-compose.yml loaded by compose-go (the library `docker compose` uses:
+#     compose-spec schema, interpolation, references) plus key checks; the Dockerfile
+#     parsed and linted by buildkit's parser and linter (the `docker build --check` rules
+#     that need no build context)
+# Tools are built once from the Go module proxy into .local/bin (pinned; the go build
+# cache makes reruns fast). Idempotent. Ends with an "N passed, N failed" line.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+HELM_VERSION=v3.21.3
+KUBECONFORM_VERSION=v0.7.0
+HELM_UNITTEST_VERSION=v1.1.2
+COMPOSE_GO_VERSION=v2.16.2
+BUILDKIT_VERSION=v0.34.2
+KUBERNETES_VALIDATE_VERSION=1.37.0
+# Oldest (Chart.yaml kubeVersion) and newest Kubernetes the manifests are validated against.
+KUBE_VERSIONS=(1.25.0 1.37.0)
+# Kubernetes version helm and helm-unittest assume when not told (what `make` in helm sets).
+K8S_DEFAULT_MINOR=36
+
+CHART=helm/waiting-room
+LOCAL="$ROOT/.local"
+BIN="$LOCAL/bin"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$BIN" "$LOCAL/cache"
+export PATH="$BIN:$PATH"
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok    $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/      /'; return 0; }
+# run NAME CMD...: one check, its output shown only when it fails.
+run() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$out"; fi
+}
+die() { echo "helm-check: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+# ---------------------------------------------------------------- tools
+command -v go >/dev/null || die "go is required (tools are built from the Go module proxy)"
+command -v python3 >/dev/null || die "python3 is required"
+
+# build_once NAME STAMP CMD...: rebuild only when the pinned version/flags changed.
+build_once() {
+  local name=$1 stamp=$2
+  shift 2
+  if [ -x "$BIN/$name" ] && [ "$(cat "$BIN/.$name.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
+  echo "helm-check: building $name ($stamp)..."
+  "$@" >"$WORK/build-$name.log" 2>&1 || { cat "$WORK/build-$name.log" >&2; die "could not build $name"; }
+  echo "$stamp" >"$BIN/.$name.stamp"
+}
+
+K8S_LDFLAGS="-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$K8S_DEFAULT_MINOR"
+HELM_LDFLAGS="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION $K8S_LDFLAGS \
+ -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$K8S_DEFAULT_MINOR"
+
+build_once helm "$HELM_VERSION minor=$K8S_DEFAULT_MINOR" \
+  env GOBIN="$BIN" go install -trimpath -ldflags "$HELM_LDFLAGS" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+build_once kubeconform "$KUBECONFORM_VERSION" \
+  env GOBIN="$BIN" go install -trimpath "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+
+# helm-unittest's go.mod has a replace directive, which `go install mod@version` refuses:
+# build it inside its own (downloaded, checksum-verified) module instead.
+build_helm_unittest() {
+  local dir
+  dir=$(go mod download -json "github.com/helm-unittest/helm-unittest@$HELM_UNITTEST_VERSION" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])') || return 1
+  (cd "$dir" && go build -trimpath -ldflags "-s -w $K8S_LDFLAGS" -o "$BIN/helm-unittest" ./cmd/helm-unittest)
+}
+build_once helm-unittest "$HELM_UNITTEST_VERSION minor=$K8S_DEFAULT_MINOR" build_helm_unittest
+
+# The compose/Dockerfile checker: a small Go program over compose-go and buildkit.
+STATIC_SRC="$LOCAL/static-check"
+write_static_check() {
+  mkdir -p "$STATIC_SRC"
+  cat >"$STATIC_SRC/go.mod" <<GOMOD
+module waiting-room/static-check
+
+go 1.24
+
+require (
+	github.com/compose-spec/compose-go/v2 $COMPOSE_GO_VERSION
+	github.com/moby/buildkit $BUILDKIT_VERSION
+)
+GOMOD
+  cat >"$STATIC_SRC/main.go" <<'GOSRC'
+// Static checks of docker-compose.yml and the Dockerfile, without a Docker engine.
+// compose-go is the loader `docker compose` itself uses (schema, interpolation,
+// references); buildkit's parser and linter are what `docker build --check` runs.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+var failed bool
+
+func check(name string, err error) {
+	if err != nil {
+		failed = true
+		fmt.Printf("FAIL %s: %v\n", name, err)
+		return
+	}
+	fmt.Printf("PASS %s\n", name)
+}
+
+func errorf(ok bool, format string, a ...any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf(format, a...)
+}
+
+func loadCompose(dir string, env []string) (*types.Project, error) {
+	opts, err := cli.NewProjectOptions(
+		[]string{filepath.Join(dir, "docker-compose.yml")},
+		cli.WithWorkingDirectory(dir),
+		cli.WithEnv(env),
+		cli.WithProfiles([]string{"load"}),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return opts.LoadProject(context.Background())
+}
+
+func env(s types.ServiceConfig, key string) string {
+	if v, ok := s.Environment[key]; ok && v != nil {
+		return *v
+	}
+	return ""
+}
+
+func dependsOn(s types.ServiceConfig, target, condition string) error {
+	d, ok := s.DependsOn[target]
+	return errorf(ok && d.Condition == condition, "%s must depend on %s with condition %s (has %+v)", s.Name, target, condition, s.DependsOn)
+}
+
+func composeChecks(dir string) {
+	secrets := []string{
+		"TICKET_SECRET=static-check-ticket-secret-0123456789abcdef",
+		"ADMIN_TOKEN=static-check-admin-token",
+		"POSTGRES_PASSWORD=static-check-password",
+	}
+	p, err := loadCompose(dir, secrets)
+	check("compose: loads and validates against the compose specification", err)
+	if err != nil {
+		return
+	}
+	_, err = loadCompose(dir, secrets[1:])
+	check("compose: refuses to start without TICKET_SECRET", errorf(err != nil && strings.Contains(err.Error(), "TICKET_SECRET"), "expected a TICKET_SECRET error, got %v", err))
+
+	want := []string{"kafka", "redis", "postgres", "migrate", "coupon-service", "admitter", "queue-gateway", "locust-master", "locust-worker"}
+	var missing []string
+	for _, name := range want {
+		if _, ok := p.Services[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	check("compose: has every service", errorf(len(missing) == 0, "missing %v", missing))
+
+	k := p.Services["kafka"]
+	check("compose: kafka is apache/kafka:4.1.1 in KRaft mode with replication factor 1",
+		errorf(k.Image == "apache/kafka:4.1.1" && env(k, "KAFKA_PROCESS_ROLES") == "broker,controller" &&
+			env(k, "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR") == "1" && env(k, "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR") == "1",
+			"kafka: image %q roles %q", k.Image, env(k, "KAFKA_PROCESS_ROLES")))
+
+	for _, name := range []string{"kafka", "redis", "postgres", "coupon-service", "admitter", "queue-gateway"} {
+		s := p.Services[name]
+		check("compose: "+name+" has a healthcheck", errorf(s.HealthCheck != nil && len(s.HealthCheck.Test) > 0 && !s.HealthCheck.Disable, "no healthcheck"))
+	}
+
+	apps := map[string]string{
+		"migrate":        "dist/apps/coupon-service/src/migrate.js",
+		"coupon-service": "dist/apps/coupon-service/src/main.js",
+		"admitter":       "dist/apps/admitter/src/main.js",
+		"queue-gateway":  "dist/apps/queue-gateway/src/main.js",
+	}
+	for name, entry := range apps {
+		s := p.Services[name]
+		check("compose: "+name+" builds the Dockerfile and runs "+entry, errorf(
+			s.Build != nil && s.Build.Dockerfile == "Dockerfile" && len(s.Command) == 2 && s.Command[0] == "node" && s.Command[1] == entry,
+			"build %+v command %v", s.Build, s.Command))
+		check("compose: "+name+" is hardened (read-only, no capabilities, listens on 0.0.0.0)", errorf(
+			s.ReadOnly && slices.Contains(s.CapDrop, "ALL") && env(s, "GATEWAY_HOST") == "0.0.0.0" && env(s, "TICKET_SECRET") != "",
+			"read_only=%v cap_drop=%v GATEWAY_HOST=%q", s.ReadOnly, s.CapDrop, env(s, "GATEWAY_HOST")))
+	}
+	check("compose: coupon-service listens on all interfaces", errorf(env(p.Services["coupon-service"], "COUPON_SERVICE_HOST") == "0.0.0.0", "COUPON_SERVICE_HOST"))
+	check("compose: the gateway dials coupon-service by name", errorf(env(p.Services["queue-gateway"], "COUPON_SERVICE_HOST") == "coupon-service", "COUPON_SERVICE_HOST"))
+
+	check("compose: migrate waits for a healthy postgres", dependsOn(p.Services["migrate"], "postgres", types.ServiceConditionHealthy))
+	check("compose: coupon-service starts after the migration succeeded", dependsOn(p.Services["coupon-service"], "migrate", types.ServiceConditionCompletedSuccessfully))
+	check("compose: coupon-service waits for healthy redis", dependsOn(p.Services["coupon-service"], "redis", types.ServiceConditionHealthy))
+	check("compose: admitter waits for a healthy kafka", dependsOn(p.Services["admitter"], "kafka", types.ServiceConditionHealthy))
+	check("compose: gateway waits for a healthy kafka", dependsOn(p.Services["queue-gateway"], "kafka", types.ServiceConditionHealthy))
+	check("compose: gateway waits for a healthy coupon-service", dependsOn(p.Services["queue-gateway"], "coupon-service", types.ServiceConditionHealthy))
+	adm := p.Services["admitter"]
+	check("compose: two admitters (hot standby)", errorf(adm.Deploy != nil && adm.Deploy.Replicas != nil && *adm.Deploy.Replicas == 2, "deploy %+v", adm.Deploy))
+
+	for _, name := range []string{"locust-master", "locust-worker"} {
+		s := p.Services[name]
+		mounted := slices.ContainsFunc(s.Volumes, func(v types.ServiceVolumeConfig) bool {
+			return filepath.Base(v.Source) == "locust" && v.Target == "/mnt/locust"
+		})
+		check("compose: "+name+" runs locustio/locust with locust/ mounted, only under the load profile", errorf(
+			strings.HasPrefix(s.Image, "locustio/locust:") && mounted && slices.Equal(s.Profiles, []string{"load"}),
+			"image %q profiles %v volumes %+v", s.Image, s.Profiles, s.Volumes))
+	}
+	w := p.Services["locust-worker"]
+	check("compose: locust workers find the master", errorf(slices.Contains(w.Command, "--worker") && slices.Contains(w.Command, "locust-master"), "command %v", w.Command))
+
+	def, err := loadComposeDefault(dir, secrets)
+	check("compose: the load profile is off by default", errorf(err == nil && def.Services["locust-master"].Name == "", "err %v", err))
+}
+
+func loadComposeDefault(dir string, env []string) (*types.Project, error) {
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(dir, "docker-compose.yml")}, cli.WithWorkingDirectory(dir), cli.WithEnv(env))
+	if err != nil {
+		return nil, err
+	}
+	return opts.LoadProject(context.Background())
+}
+
+func dockerfileChecks(dir string) {
+	dt, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	check("dockerfile: exists", err)
+	if err != nil {
+		return
+	}
+	res, err := parser.Parse(strings.NewReader(string(dt)))
+	check("dockerfile: parses", err)
+	if err != nil {
+		return
+	}
+	var warnings []string
+	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, loc []parser.Range) {
+		line := 0
+		if len(loc) > 0 {
+			line = loc[0].Start.Line
+		}
+		warnings = append(warnings, fmt.Sprintf("line %d %s: %s", line, rule, msg))
+	}})
+	for _, w := range res.Warnings {
+		warnings = append(warnings, w.Short)
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, lint)
+	check("dockerfile: instructions parse", err)
+	if err != nil {
+		return
+	}
+	check("dockerfile: no buildkit lint warnings", errorf(len(warnings) == 0, "%s", strings.Join(warnings, "; ")))
+	check("dockerfile: multi-stage", errorf(len(stages) >= 2, "%d stages", len(stages)))
+
+	base := ""
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			if kv.Key == "NODE_IMAGE" && kv.Value != nil {
+				base = *kv.Value
+			}
+		}
+	}
+	check("dockerfile: Node 20/22 bookworm-slim base", errorf(base == "node:22-bookworm-slim" || base == "node:20-bookworm-slim", "NODE_IMAGE=%q", base))
+
+	var runs []string
+	for _, st := range stages[:len(stages)-1] {
+		for _, c := range st.Commands {
+			if r, ok := c.(*instructions.RunCommand); ok {
+				runs = append(runs, strings.Join(r.CmdLine, " "))
+			}
+		}
+	}
+	all := strings.Join(runs, "\n")
+	check("dockerfile: npm ci, npm run build, prune dev dependencies", errorf(
+		strings.Contains(all, "npm ci") && strings.Contains(all, "npm run build") && strings.Contains(all, "npm prune --omit=dev"), "RUNs: %s", all))
+
+	final := stages[len(stages)-1]
+	user, cmd := "", []string(nil)
+	copiesFromBuild := 0
+	for _, c := range final.Commands {
+		switch c := c.(type) {
+		case *instructions.UserCommand:
+			user = c.User
+		case *instructions.CmdCommand:
+			if !c.PrependShell {
+				cmd = c.CmdLine
+			}
+		case *instructions.CopyCommand:
+			if c.From != "" {
+				copiesFromBuild++
+			}
+		}
+	}
+	check("dockerfile: the runtime stage runs as a non-root user", errorf(user != "" && user != "root" && !strings.HasPrefix(user, "0"), "USER %q", user))
+	check("dockerfile: exec-form CMD starts the gateway", errorf(slices.Equal(cmd, []string{"node", "dist/apps/queue-gateway/src/main.js"}), "CMD %v", cmd))
+	check("dockerfile: the runtime stage copies only build output", errorf(copiesFromBuild >= 2, "%d COPY --from", copiesFromBuild))
+
+	ignore, err := os.ReadFile(filepath.Join(dir, ".dockerignore"))
+	check("dockerignore: keeps .env and node_modules out of the context", errorf(err == nil &&
+		strings.Contains(string(ignore), ".env") && strings.Contains(string(ignore), "node_modules"), "%v", err))
+}
+
+func main() {
+	dir := "."
+	if len(os.Args) > 1 {
+		dir = os.Args[1]
+	}
+	composeChecks(dir)
+	dockerfileChecks(dir)
+	if failed {
+		os.Exit(1)
+	}
+}
+GOSRC
+}
+write_static_check
+STATIC_STAMP="$COMPOSE_GO_VERSION $BUILDKIT_VERSION $(sha256sum "$STATIC_SRC/main.go" | cut -c1-16)"
+build_once static-check "$STATIC_STAMP" \
+  sh -c "cd '$STATIC_SRC' && go mod tidy && go build -trimpath -o '$BIN/static-check' ."
+
+# ---------------------------------------------------------------- schemas
+# kubernetes-validate ships the Kubernetes JSON schemas of every recent version. Its
+# "local" schemas point at one shared _definitions.json through "$id"-relative refs;
+# kubeconform loads schemas as files, so make the refs file-relative.
+SCHEMAS="$LOCAL/k8s-schemas"
+SCHEMA_STAMP="kubernetes-validate==$KUBERNETES_VALIDATE_VERSION ${KUBE_VERSIONS[*]}"
+if [ "$(cat "$SCHEMAS/.stamp" 2>/dev/null)" != "$SCHEMA_STAMP" ]; then
+  echo "helm-check: fetching Kubernetes schemas ($SCHEMA_STAMP)..."
+  python3 -m pip download --quiet --no-deps --only-binary=:all: \
+    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" -d "$LOCAL/cache/pip" ||
+    die "could not download kubernetes-validate from PyPI"
+  rm -rf "$SCHEMAS"
+  python3 - "$LOCAL/cache/pip/kubernetes_validate-$KUBERNETES_VALIDATE_VERSION-py3-none-any.whl" "$SCHEMAS" "${KUBE_VERSIONS[@]}" <<'PY' ||
+import json, os, sys, zipfile
+wheel, out, versions = sys.argv[1], sys.argv[2], sys.argv[3:]
+z = zipfile.ZipFile(wheel)
+for v in versions:
+    prefix = f"kubernetes_validate/kubernetes-json-schema/v{v}-local-strict/"
+    target = os.path.join(out, f"v{v}-local-strict")
+    os.makedirs(target)
+    names = [n for n in z.namelist() if n.startswith(prefix) and n.endswith(".json")]
+    if not names:
+        sys.exit(f"no schemas for Kubernetes {v} in {wheel}")
+    for name in names:
+        base = name[len(prefix):]
+        doc = json.loads(z.read(name))
+        if base != "_definitions.json":
+            doc.pop("$id", None)
+        text = json.dumps(doc).replace('"/api/_definitions.json#', '"_definitions.json#')
+        with open(os.path.join(target, base), "w") as f:
+            f.write(text)
+PY
+    die "could not unpack the Kubernetes schemas"
+  echo "$SCHEMA_STAMP" >"$SCHEMAS/.stamp"
+fi
+
+# ---------------------------------------------------------------- chart
+echo "helm-check: $(helm version --short), kubeconform $KUBECONFORM_VERSION, helm-unittest $HELM_UNITTEST_VERSION"
+shopt -s nullglob
+CI_FILES=("$CHART"/ci/*-values.yaml)
+[ ${#CI_FILES[@]} -gt 0 ] || fail "ci scenarios exist under $CHART/ci"
+
+for values in "${CI_FILES[@]}"; do
+  run "helm lint --strict ($(basename "$values"))" \
+    helm lint --strict "$CHART" -f "$values" --kube-version "${KUBE_VERSIONS[-1]}"
+done
+
+# ServiceMonitor is a Prometheus Operator CRD with no schema here: helm-unittest covers it.
+for kv in "${KUBE_VERSIONS[@]}"; do
+  stream="$WORK/rendered-$kv.yaml"
+  : >"$stream"
+  render_ok=1
+  for values in "${CI_FILES[@]}"; do
+    if ! helm template "ci-$(basename "$values" -values.yaml)" "$CHART" -f "$values" \
+      --kube-version "$kv" >>"$stream" 2>"$WORK/render.err"; then
+      fail "helm template ($(basename "$values"), Kubernetes $kv)" "$(cat "$WORK/render.err")"
+      render_ok=0
+    fi
+  done
+  [ "$render_ok" = 1 ] || continue
+  if out=$(kubeconform -strict -summary -kubernetes-version "$kv" -skip ServiceMonitor \
+    -schema-location "$SCHEMAS/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    "$stream" 2>&1) && grep -q 'Invalid: 0, Errors: 0' <<<"$out" && ! grep -q 'Valid: 0,' <<<"$out"; then
+    pass "kubeconform -strict, Kubernetes $kv, ${#CI_FILES[@]} scenarios: $(grep -o 'Valid: [0-9]*' <<<"$out" | head -1) resources"
+  else
+    fail "kubeconform -strict, Kubernetes $kv" "$out"
+  fi
+done
+
+if out=$(helm-unittest --color=false -f 'unittests/*_test.yaml' "$CHART" 2>&1); then ut_rc=0; else ut_rc=$?; fi
+ut_line=$(grep -E '^Tests:' <<<"$out" | tail -1)
+ut_passed=$(grep -oE '[0-9]+ passed' <<<"$ut_line" | grep -oE '^[0-9]+' || echo 0)
+ut_failed=0
+for n in $(grep -oE '[0-9]+ (failed|errored)' <<<"$ut_line" | grep -oE '^[0-9]+'); do ut_failed=$((ut_failed + n)); done
+passed=$((passed + ut_passed))
+if [ "$ut_rc" = 0 ] && [ "$ut_passed" -gt 0 ]; then
+  echo "ok    helm-unittest: $ut_passed tests in $(grep -c '^ PASS ' <<<"$out") suites"
+else
+  failed=$((failed + (ut_failed > 0 ? ut_failed - 1 : 0)))
+  fail "helm-unittest: $ut_line" "$out"
+fi
+
+# No default secrets: rendering without them must fail, and say what to do.
+expect_failure() {
+  local name=$1 pattern=$2
+  shift 2
+  if out=$("$@" 2>&1); then
+    fail "$name" "rendered although it should have failed"
+  elif grep -qE "$pattern" <<<"$out"; then
+    pass "$name"
+  else
+    fail "$name" "failed without the expected message /$pattern/: $out"
+  fi
+}
+expect_failure "refuses to render without secrets (clear message)" \
+  'auth\.ticketSecret[[:space:]]*$|A ticket signing secret is required' \
+  helm template t "$CHART" --set 'externalKafka.brokers={k:9092}' --set externalRedis.host=r --set externalDatabase.host=p
+expect_failure "no-secrets message names every missing secret" \
+  'auth\.adminToken' helm template t "$CHART"
+expect_failure "no-secrets message offers auth.existingSecret" \
+  'auth\.existingSecret' helm template t "$CHART"
+expect_failure "refuses a short ticket secret" \
+  'at least 32 characters \(it has 5\)' \
+  helm template t "$CHART" -f "$CHART/ci/default-values.yaml" --set auth.ticketSecret=short
+expect_failure "refuses to render without the external endpoints" \
+  'does not install Kafka, Redis or PostgreSQL' \
+  helm template t "$CHART" --set auth.existingSecret=creds
+
+# Every value is documented: each leaf of values.yaml, or an ancestor, has a `## @param`,
+# and every `## @param` names a real key.
+run "values.yaml: every value documented with ## @param" python3 - "$CHART/values.yaml" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+params, keys, stack = set(), [], []
+for line in lines:
+    m = re.match(r"^\s*## @param (\S+)", line)
+    if m:
+        params.add(m.group(1))
+        continue
+    if re.match(r"^\s*(#|$)", line) or re.match(r"^\s*- ", line):
+        continue
+    m = re.match(r"^(\s*)([A-Za-z0-9_.\-\"/]+):(.*)$", line)
+    if not m:
+        continue
+    indent = len(m.group(1))
+    while stack and stack[-1][0] >= indent:
+        stack.pop()
+    path = ".".join([k for _, k in stack] + [m.group(2)])
+    keys.append(path)
+    if m.group(3).strip() == "":
+        stack.append((indent, m.group(2)))
+def documented(path):
+    parts = path.split(".")
+    return any(".".join(parts[:i]) in params for i in range(1, len(parts) + 1))
+parents = {k.rsplit(".", 1)[0] for k in keys if "." in k}
+undocumented = [k for k in keys if k not in parents and not documented(k)]
+unknown = sorted(p for p in params if p not in keys)
+if undocumented or unknown:
+    sys.exit(f"undocumented: {undocumented}\n@param for no key: {unknown}")
+print(f"{len(keys)} keys, {len(params)} @param")
+PY
+
+run "helm package (unittests/ and ci/ left out)" sh -c "
+  helm package '$CHART' -d '$WORK/pkg' >/dev/null &&
+  tar -tzf '$WORK'/pkg/waiting-room-*.tgz > '$WORK/pkg.txt' &&
+  grep -q 'waiting-room/templates/_helpers.tpl' '$WORK/pkg.txt' &&
+  ! grep -qE 'waiting-room/(unittests|ci)/' '$WORK/pkg.txt'"
+
+# ---------------------------------------------------------------- compose + Dockerfile
+if out=$(static-check "$ROOT" 2>&1); then sc_rc=0; else sc_rc=$?; fi
+sc_pass=$(grep -c '^PASS ' <<<"$out" || true)
+sc_fail=$(grep -c '^FAIL ' <<<"$out" || true)
+grep -E '^(PASS|FAIL) ' <<<"$out" | sed 's/^PASS /ok    /; s/^FAIL /FAIL  /'
+passed=$((passed + sc_pass))
+failed=$((failed + sc_fail))
+if [ "$sc_rc" != 0 ] && [ "$sc_fail" = 0 ]; then fail "static-check ran" "$out"; fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
