@@ -209,7 +209,7 @@ func composeChecks(dir string) {
 			s.ReadOnly && slices.Contains(s.CapDrop, "ALL") && env(s, "GATEWAY_HOST") == "0.0.0.0" && env(s, "TICKET_SECRET") != "",
 			"read_only=%v cap_drop=%v GATEWAY_HOST=%q", s.ReadOnly, s.CapDrop, env(s, "GATEWAY_HOST")))
 	}
-	check("compose: coupon-service listens on all interfaces", errorf(env(p.Services["coupon-service"], "COUPON_SERVICE_HOST") == "0.0.0.0", "COUPON_SERVICE_HOST"))
+	check("compose: coupon-service listens on all interfaces", errorf(env(p.Services["coupon-service"], "COUPON_SERVICE_BIND_HOST") == "0.0.0.0", "COUPON_SERVICE_BIND_HOST"))
 	check("compose: the gateway dials coupon-service by name", errorf(env(p.Services["queue-gateway"], "COUPON_SERVICE_HOST") == "coupon-service", "COUPON_SERVICE_HOST"))
 
 	check("compose: migrate waits for a healthy postgres", dependsOn(p.Services["migrate"], "postgres", types.ServiceConditionHealthy))
@@ -481,6 +481,17 @@ unknown = sorted(p for p in params if p not in keys)
 if undocumented or unknown:
     sys.exit(f"undocumented: {undocumented}\n@param for no key: {unknown}")
 print(f"{len(keys)} keys, {len(params)} @param")
+PY
+
+# Drift: every variable the apps read (libs/config/src/env.ts) is set by the chart.
+run "chart sets every variable of libs/config/src/env.ts" python3 - libs/config/src/env.ts "$CHART/templates/_helpers.tpl" <<'PY'
+import re, sys
+names = re.findall(r"^  ([A-Z][A-Z0-9_]+)(?::[^=]*)? = ", open(sys.argv[1]).read(), re.M)
+helpers = open(sys.argv[2]).read()
+missing = [n for n in names if not re.search(r"\b%s\b" % n, helpers)]
+if not names or missing:
+    sys.exit(f"not set by the chart (add to waiting-room.configData or secretEnv): {missing or 'no variables found'}")
+print(f"{len(names)} variables")
 PY
 
 run "helm package (unittests/ and ci/ left out)" sh -c "

@@ -147,10 +147,13 @@ ADMISSION_MAX_ACTIVE: {{ .Values.config.admissionMaxActive | quote }}
 PASS_TTL_SECONDS: {{ .Values.config.passTtlSeconds | quote }}
 ABANDON_AFTER_SECONDS: {{ .Values.config.abandonAfterSeconds | quote }}
 COUPON_SERVICE_HOST: {{ include "waiting-room.componentFullname" (dict "ctx" . "component" "coupon-service") | quote }}
+COUPON_SERVICE_BIND_HOST: "0.0.0.0"
 COUPON_SERVICE_PORT: {{ .Values.couponService.service.tcpPort | quote }}
 COUPON_SERVICE_HTTP_PORT: {{ .Values.couponService.containerPorts.http | quote }}
 COUPON_SERVICE_TIMEOUT_MS: {{ .Values.config.couponServiceTimeoutMs | quote }}
 COUPON_LOCK_TTL_MS: {{ .Values.config.couponLockTtlMs | quote }}
+COUPON_LOCK_WAIT_MS: {{ .Values.config.couponLockWaitMs | quote }}
+COUPON_RECONCILE_INTERVAL_MS: {{ .Values.config.couponReconcileIntervalMs | quote }}
 KAFKA_BROKERS: {{ join "," .Values.externalKafka.brokers | quote }}
 KAFKA_CLIENT_ID: {{ .Values.externalKafka.clientId | quote }}
 KAFKA_TOPIC_PREFIX: {{ .Values.externalKafka.topicPrefix | quote }}
