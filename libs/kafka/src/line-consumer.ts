@@ -53,6 +53,7 @@ export class LineConsumer {
   private owned: string[] = [];
   private connected = false;
   private running = false;
+  private crashed = false;
   private generation = 0;
   /** Serialises start/stop/re-subscribe. */
   private chain: Promise<void> = Promise.resolve();
@@ -73,7 +74,12 @@ export class LineConsumer {
     });
     const { REBALANCING, GROUP_JOIN, CRASH, STOP } = this.consumer.events;
     this.consumer.on(REBALANCING, () => this.revoke());
-    this.consumer.on(CRASH, () => this.revoke());
+    this.consumer.on(CRASH, (event) => {
+      this.revoke();
+      // kafkajs restarts itself after a retriable crash; otherwise the next setTopics must.
+      if (!event.payload.restart) this.crashed = true;
+      this.logger.error(`consumer crashed (restart: ${event.payload.restart}): ${event.payload.error.message}`);
+    });
     this.consumer.on(STOP, () => this.revoke());
     this.consumer.on(GROUP_JOIN, (event) => {
       this.revoke();
@@ -96,11 +102,17 @@ export class LineConsumer {
     return [...this.topics];
   }
 
+  /** Fetching, or about to (false before the first run, after a failed run or a fatal crash). */
+  get healthy(): boolean {
+    return this.running && !this.crashed;
+  }
+
   /** Subscribes to these topics too (never drops one); restarts the consumer if the set grew. */
   setTopics(topics: string[]): Promise<void> {
     return this.serial(async () => {
       const added = topics.filter((t) => !this.topics.has(t));
-      if (added.length === 0) return;
+      // Nothing new and healthy: nothing to do. Not running (a run failed, or a crash): run again.
+      if (added.length === 0 && ((this.running && !this.crashed) || this.topics.size === 0)) return;
       if (!this.connected) {
         await this.consumer.connect();
         this.connected = true;
@@ -108,9 +120,12 @@ export class LineConsumer {
       if (this.running) {
         await this.consumer.stop();
         this.running = false;
+        this.crashed = false;
       }
-      await this.consumer.subscribe({ topics: added, fromBeginning: true });
-      for (const t of added) this.topics.add(t);
+      if (added.length > 0) {
+        await this.consumer.subscribe({ topics: added, fromBeginning: true });
+        for (const t of added) this.topics.add(t);
+      }
       await this.consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: true,

@@ -82,7 +82,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
         return line !== undefined && LINE_CODE_PATTERN.test(line);
       });
       const known = new Set(this.consumer.subscribed);
-      if (topics.every((t) => known.has(t))) return;
+      if (topics.every((t) => known.has(t)) && (this.consumer.healthy || topics.length === 0)) return;
       // Re-subscribing restarts the consumer (it leaves the group): commit what is decided first.
       await this.commit();
       if (this.stopping) return;
