@@ -23,6 +23,7 @@ KUBECONFORM_VERSION=v0.7.0
 HELM_UNITTEST_VERSION=v1.1.2
 COMPOSE_GO_VERSION=v2.16.2
 BUILDKIT_VERSION=v0.34.2
+PATTERNMATCHER_VERSION=v0.6.1
 KUBERNETES_VALIDATE_VERSION=1.37.0
 # Oldest (Chart.yaml kubeVersion) and newest Kubernetes the manifests are validated against.
 KUBE_VERSIONS=(1.25.0 1.37.0)
@@ -94,6 +95,7 @@ go 1.24
 require (
 	github.com/compose-spec/compose-go/v2 $COMPOSE_GO_VERSION
 	github.com/moby/buildkit $BUILDKIT_VERSION
+	github.com/moby/patternmatcher $PATTERNMATCHER_VERSION
 )
 GOMOD
   cat >"$STATIC_SRC/main.go" <<'GOSRC'
@@ -115,6 +117,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 var failed bool
@@ -318,9 +322,71 @@ func dockerfileChecks(dir string) {
 	check("dockerfile: exec-form CMD starts the gateway", errorf(slices.Equal(cmd, []string{"node", "dist/apps/queue-gateway/src/main.js"}), "CMD %v", cmd))
 	check("dockerfile: the runtime stage copies only build output", errorf(copiesFromBuild >= 2, "%d COPY --from", copiesFromBuild))
 
-	ignore, err := os.ReadFile(filepath.Join(dir, ".dockerignore"))
-	check("dockerignore: keeps .env and node_modules out of the context", errorf(err == nil &&
-		strings.Contains(string(ignore), ".env") && strings.Contains(string(ignore), "node_modules"), "%v", err))
+	// The build context as Docker computes it from .dockerignore.
+	ignore, err := os.Open(filepath.Join(dir, ".dockerignore"))
+	check("dockerignore: exists", err)
+	if err != nil {
+		return
+	}
+	defer ignore.Close()
+	patterns, err := ignorefile.ReadAll(ignore)
+	var pm *patternmatcher.PatternMatcher
+	if err == nil {
+		pm, err = patternmatcher.New(patterns)
+	}
+	check("dockerignore: parses", err)
+	if err != nil {
+		return
+	}
+	excluded := func(path string) bool {
+		m, err := pm.MatchesOrParentMatches(path)
+		return err != nil || m
+	}
+	var dropped []string
+	for _, st := range stages {
+		for _, c := range st.Commands {
+			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From == "" {
+				for _, src := range cp.SourcePaths {
+					if !inContext(dir, strings.TrimPrefix(filepath.Clean(src), "/"), excluded) {
+						dropped = append(dropped, src)
+					}
+				}
+			}
+		}
+	}
+	check("dockerignore: keeps every path the Dockerfile copies", errorf(len(dropped) == 0, "excluded: %v", dropped))
+	check("dockerignore: sources are in the context", errorf(!excluded("apps/queue-gateway/src/main.ts") && !excluded("libs/config/src/env.ts"), "apps/ or libs/ excluded"))
+	var leaked []string
+	for _, p := range []string{".env", ".env.local", "node_modules/x/index.js", "dist/apps/x.js", ".local/bin/helm", ".git/config", "apps/x/y.spec.ts"} {
+		if !excluded(p) {
+			leaked = append(leaked, p)
+		}
+	}
+	check("dockerignore: .env, node_modules, dist, .local and .git stay out", errorf(len(leaked) == 0, "in the context: %v", leaked))
+}
+
+// inContext: a file that .dockerignore keeps, or a directory with at least one such file
+// (Docker walks an excluded directory when an exception pattern may match below it).
+func inContext(root, rel string, excluded func(string) bool) bool {
+	info, err := os.Stat(filepath.Join(root, rel))
+	if err != nil {
+		return false
+	}
+	if !info.IsDir() {
+		return !excluded(rel)
+	}
+	found := false
+	_ = filepath.WalkDir(filepath.Join(root, rel), func(path string, d os.DirEntry, err error) error {
+		if err != nil || found {
+			return filepath.SkipAll
+		}
+		r, _ := filepath.Rel(root, path)
+		if !d.IsDir() && !excluded(r) {
+			found = true
+		}
+		return nil
+	})
+	return found
 }
 
 func main() {
