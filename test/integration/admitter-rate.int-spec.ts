@@ -74,4 +74,21 @@ describe('admitter: rate, runtime settings and capacity', () => {
     expect(await world.redis.zcard(RedisKeys.lineActive(line))).toBe(5);
     expect((await world.admissions(line)).map((a) => a.uuid)).toEqual(tickets.slice(0, 8).map((t) => t.uuid));
   });
+
+  it('holds a line at ratePerSec 0 and resumes it when the rate is raised', async () => {
+    const line = 'PAUSE1';
+    await world.setSettings(line, { ratePerSec: 0, burst: 1 });
+    await world.createLine(line);
+    const tickets = await world.enqueueMany(line, 10);
+    await world.cancel([tickets[0].uuid, tickets[1].uuid]);
+    // Skips still advance: the two cancelled heads are decided, the first live one waits.
+    await waitFor(async () => (await world.committed(line))[0] === 2, 15_000, 'the cancelled heads to be skipped');
+    // Negative check: several settings refreshes (200 ms) pass without an admission.
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await world.admissions(line)).toEqual([]);
+
+    await world.setSettings(line, { ratePerSec: 100, burst: 5 });
+    await world.waitAllDecided(line, 10_000);
+    expect((await world.admissions(line)).map((a) => a.uuid)).toEqual(tickets.slice(2).map((t) => t.uuid));
+  });
 });

@@ -139,7 +139,8 @@ export class AdmissionStore {
       'maxActive',
     );
     return {
-      ratePerSec: positive(rate) ?? this.env.ADMISSION_RATE_PER_SEC,
+      // 0 pauses the line (no live admissions; skips still advance).
+      ratePerSec: nonNegative(rate) ?? this.env.ADMISSION_RATE_PER_SEC,
       burst: Math.max(1, Math.floor(positive(burst) ?? this.env.ADMISSION_BURST)),
       maxActive: Math.floor(nonNegative(maxActive) ?? this.env.ADMISSION_MAX_ACTIVE),
     };

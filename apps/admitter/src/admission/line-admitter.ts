@@ -187,7 +187,12 @@ export class LineAdmitter {
     metrics.bufferDepth.set({ line: this.line }, this.depth);
     if (result.outcomes.length > 0) this.ports.decided(result.outcomes.length);
 
-    if (result.stop === 'token') return { waitMs: Math.max(1, this.bucket.msUntil(1, Date.now())), interruptible: false };
+    if (result.stop === 'token') {
+      // Wait for ~10 ms worth of tokens (at least one): fewer, fuller Redis round trips at high rates.
+      const want = Math.min(this.bucket.capacity, Math.max(1, Math.ceil(this.bucket.rate / 100)));
+      const ms = this.bucket.msUntil(want, Date.now());
+      return { waitMs: Math.max(1, Math.min(ms, options.settingsRefreshMs)), interruptible: false };
+    }
     if (result.stop === 'full') return { waitMs: options.capacityPollMs, interruptible: false };
     return { waitMs: 0, interruptible: false };
   }

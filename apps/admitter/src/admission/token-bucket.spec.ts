@@ -53,4 +53,15 @@ describe('TokenBucket', () => {
     b.configure(1, 2, 100);
     expect(b.available(100)).toBe(2);
   });
+
+  it('pauses at rate 0 and resumes when the rate comes back', () => {
+    const b = new TokenBucket(10, 2, 0);
+    b.take(1, 0);
+    b.configure(0, 2, 0);
+    expect(b.available(0)).toBe(0);
+    expect(b.available(60_000)).toBe(0);
+    expect(b.msUntil(1, 60_000)).toBe(Infinity);
+    b.configure(10, 1, 60_000);
+    expect(b.available(60_100)).toBe(1);
+  });
 });

@@ -3,6 +3,7 @@
  * so it is exact in unit tests. Refills `ratePerSec` tokens a second up to
  * `burst`; starts full. Reconfiguring keeps the tokens already earned (capped
  * by the new burst), so a runtime rate change never grants a fresh burst.
+ * A rate of 0 pauses the line: no token is handed out, not even saved ones.
  */
 export class TokenBucket {
   private tokens: number;
@@ -35,7 +36,7 @@ export class TokenBucket {
   /** Whole tokens available now. */
   available(now: number): number {
     this.refill(now);
-    return Math.floor(this.tokens);
+    return this.ratePerSec > 0 ? Math.floor(this.tokens) : 0;
   }
 
   take(n: number, now: number): void {
@@ -43,9 +44,10 @@ export class TokenBucket {
     this.tokens -= n;
   }
 
-  /** Milliseconds until `n` whole tokens are available (0 if they are). */
+  /** Milliseconds until `n` whole tokens are available (0 if they are; Infinity at rate 0). */
   msUntil(n: number, now: number): number {
     this.refill(now);
+    if (this.ratePerSec <= 0) return Infinity;
     const missing = n - this.tokens;
     return missing <= 0 ? 0 : Math.ceil((missing * 1000) / this.ratePerSec);
   }
