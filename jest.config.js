@@ -3,16 +3,19 @@
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
+// jose (tickets); content-disposition (under @fastify/static, which serves /docs).
+const esmOnly = ['jose', 'content-disposition'].join('|');
+
 const shared = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
-    // jose ships only ES modules (Node loads them with require(esm)); Jest needs CommonJS.
-    '^.+/node_modules/jose/.+\\.js$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true } }],
+    // Some dependencies ship only ES modules (Node loads them with require(esm)); Jest needs CommonJS.
+    [`^.+/node_modules/(${esmOnly})/.+\\.js$`]: ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly})/)`],
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
 };
 

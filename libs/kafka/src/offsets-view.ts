@@ -56,6 +56,7 @@ export class OffsetsView implements OnApplicationShutdown {
   private readonly views = new Map<string, TopicView>();
   private readonly loading = new Map<string, Promise<TopicView>>();
   private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
   private stopped = false;
   private failures = 0;
   /** Observer of every refresh (metrics). */
@@ -102,34 +103,41 @@ export class OffsetsView implements OnApplicationShutdown {
     if (p && p.endOffset <= offset) p.endOffset = offset + 1;
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.running;
   }
 
   private start(): void {
     if (this.timer || this.stopped) return;
-    const loop = async () => {
-      const topics = this.topics();
-      if (topics.length > 0) {
-        try {
-          await withTimeout(
-            this.fetch(topics),
-            Math.max(2000, this.env.VIEW_REFRESH_MS * 5),
-            'offsets refresh',
-          );
-          if (this.failures > 0)
-            this.logger.log(`offsets refresh recovered after ${this.failures} failure(s)`);
-          this.failures = 0;
-        } catch (error) {
-          // Keep serving the last good numbers; say so once, not every 200 ms.
-          if (this.failures++ === 0)
-            this.logger.warn(`offsets refresh failed: ${(error as Error).message}`);
-        }
-      }
-      if (!this.stopped) this.timer = setTimeout(loop, this.env.VIEW_REFRESH_MS);
+    const loop = () => {
+      this.running = this.refreshAll().finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.timer = setTimeout(loop, this.env.VIEW_REFRESH_MS);
+      });
     };
     this.timer = setTimeout(loop, this.env.VIEW_REFRESH_MS);
+  }
+
+  private async refreshAll(): Promise<void> {
+    const topics = this.topics();
+    if (topics.length > 0) {
+      try {
+        await withTimeout(
+          this.fetch(topics),
+          Math.max(2000, this.env.VIEW_REFRESH_MS * 5),
+          'offsets refresh',
+        );
+        if (this.failures > 0)
+          this.logger.log(`offsets refresh recovered after ${this.failures} failure(s)`);
+        this.failures = 0;
+      } catch (error) {
+        // Keep serving the last good numbers; say so once, not every 200 ms.
+        if (this.failures++ === 0)
+          this.logger.warn(`offsets refresh failed: ${(error as Error).message}`);
+      }
+    }
   }
 
   private async fetch(topics: string[]): Promise<void> {

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, register } from 'prom-client';
 
-/** Registers a metric in the default registry, replacing one of the same name (tests build several apps per process). */
+/**
+ * One metric per name in the default registry: a second gateway in the same
+ * process (tests) shares the first one's instead of failing to register.
+ */
 function fresh<T>(name: string, make: () => T): T {
-  register.removeSingleMetric(name);
-  return make();
+  return (register.getSingleMetric(name) as T | undefined) ?? make();
 }
 
 /** The gateway's own Prometheus metrics (default registry, served at /metrics). */

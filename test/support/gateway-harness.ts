@@ -1,0 +1,170 @@
+// Harness for the gateway's integration and e2e tests: a gateway built from
+// GatewayModule (the same createHttpApp as main.ts) with its own random Kafka
+// topic prefix, admitter group id and Redis key prefix, in front of a small
+// fake coupon microservice that is a real TCP peer (@nestjs/microservices).
+import { Controller, DynamicModule, INestMicroservice, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MessagePattern, Payload, Transport } from '@nestjs/microservices';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { createHttpApp } from '@app/common';
+import { Env, loadEnv } from '@app/config';
+import { CouponPatterns, CouponView, IssueCouponCommand, IssueCouponResult } from '@app/contracts';
+import { GatewayModule } from '../../apps/queue-gateway/src/app.module';
+
+export const randomName = (prefix: string): string => `${prefix}${randomBytes(5).toString('hex')}`;
+
+/** Polls `probe` until it returns a truthy value; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs: number,
+  what = 'condition',
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** In-memory coupon service state; tests change it directly. */
+export class FakeCoupons {
+  readonly coupons = new Map<string, CouponView>();
+  readonly issued = new Map<string, Set<string>>();
+  readonly calls: IssueCouponCommand[] = [];
+
+  constructor(initial: Array<Pick<CouponView, 'code' | 'quantity'>>) {
+    for (const c of initial) {
+      this.coupons.set(c.code, {
+        code: c.code,
+        name: c.code,
+        discount: 1000,
+        quantity: c.quantity,
+        remaining: c.quantity,
+      });
+    }
+  }
+
+  issue(cmd: IssueCouponCommand): IssueCouponResult {
+    this.calls.push(cmd);
+    const coupon = this.coupons.get(cmd.code);
+    if (!coupon) return { outcome: 'unknown_coupon', couponCode: cmd.code };
+    const users = this.issued.get(cmd.code) ?? new Set<string>();
+    this.issued.set(cmd.code, users);
+    if (users.has(cmd.userId))
+      return { outcome: 'already_issued', couponCode: cmd.code, userId: cmd.userId };
+    if (coupon.remaining <= 0) return { outcome: 'sold_out', couponCode: cmd.code };
+    users.add(cmd.userId);
+    coupon.remaining -= 1;
+    return {
+      outcome: 'issued',
+      walletId: randomUUID(),
+      couponCode: cmd.code,
+      userId: cmd.userId,
+      issuedAt: new Date().toISOString(),
+    };
+  }
+}
+
+function fakeCouponModule(state: FakeCoupons): DynamicModule {
+  @Controller()
+  class FakeCouponController {
+    @MessagePattern(CouponPatterns.list)
+    list(): CouponView[] {
+      return [...state.coupons.values()].map((c) => ({ ...c }));
+    }
+
+    @MessagePattern(CouponPatterns.issue)
+    issue(@Payload() cmd: IssueCouponCommand): IssueCouponResult {
+      return state.issue(cmd);
+    }
+
+    @MessagePattern(CouponPatterns.wallet)
+    wallet(): [] {
+      return [];
+    }
+
+    @MessagePattern(CouponPatterns.health)
+    health() {
+      return { postgres: 'up', redis: 'up' };
+    }
+  }
+
+  @Module({ controllers: [FakeCouponController] })
+  class FakeCouponModule {}
+  return { module: FakeCouponModule };
+}
+
+export interface FakeCouponService {
+  port: number;
+  state: FakeCoupons;
+  close(): Promise<void>;
+}
+
+export async function startFakeCouponService(
+  coupons: Array<Pick<CouponView, 'code' | 'quantity'>>,
+): Promise<FakeCouponService> {
+  const state = new FakeCoupons(coupons);
+  const port = await freePort();
+  const app: INestMicroservice = await NestFactory.createMicroservice(fakeCouponModule(state), {
+    transport: Transport.TCP,
+    options: { host: '127.0.0.1', port },
+    logger: false,
+  });
+  await app.listen();
+  return { port, state, close: () => app.close() };
+}
+
+/** The project's .env (Jest's sandboxed process.env does not see process.loadEnvFile). */
+function dotEnv(): Record<string, string> {
+  const file = join(__dirname, '..', '..', '.env');
+  return existsSync(file) ? (parseEnv(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+}
+
+/** An Env for one test file: random Kafka and Redis names, the rest from .env. */
+export function gatewayEnv(overrides: Record<string, string> = {}): Env {
+  return loadEnv({
+    ...dotEnv(),
+    ...process.env,
+    KAFKA_TOPIC_PREFIX: randomName('test.gw.'),
+    ADMITTER_GROUP_ID: randomName('test-gw-admitter-'),
+    REDIS_KEY_PREFIX: randomName('test:gw:') + ':',
+    KAFKA_CLIENT_ID: randomName('test-gw-'),
+    VIEW_REFRESH_MS: '50',
+    ...overrides,
+  });
+}
+
+export async function startGateway(env: Env): Promise<NestFastifyApplication> {
+  return createHttpApp(GatewayModule.forRoot(env), {
+    title: 'gateway under test',
+    description: 'test',
+  });
+}
