@@ -34,7 +34,7 @@ function setUp(opts: {
   const catalog = {
     find: jest.fn(async (code: string) => (code === 'A0001' ? { code, name: 'A', discount: 1, quantity: 300, epoch: 3 } : null)),
   };
-  const reconciler = { ensureReady: jest.fn(async () => undefined) };
+  const reconciler = { ensureReady: jest.fn(async () => true) };
   const useCase = new IssueCouponUseCase(
     new Env(),
     catalog as unknown as CouponCatalog,

@@ -144,7 +144,10 @@ export class IssueCouponUseCase {
   /** Redis has no complete view of the coupon (first start, or Redis lost its data): rebuild, then try once more. */
   private async afterRebuild(cmd: IssueCouponCommand, retried: boolean): Promise<IssueCouponResult> {
     if (retried) return { outcome: 'busy', retryAfterSeconds: 1 };
-    await this.reconciler.ensureReady(String(cmd.code));
+    // Bounded wait: another instance may be rebuilding; the client retries on 503.
+    if (!(await this.reconciler.ensureReady(String(cmd.code), this.env.COUPON_LOCK_WAIT_MS))) {
+      return { outcome: 'busy', retryAfterSeconds: 1 };
+    }
     return this.issue(cmd, true);
   }
 }

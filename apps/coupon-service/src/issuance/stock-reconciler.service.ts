@@ -6,6 +6,8 @@ import { CouponStockStore, ISSUED } from './coupon-stock.store';
 import { CouponRepository } from './coupon.repository';
 import { issueLockResource, rebuildLockResource } from './lock-resources';
 
+const REBUILD_LEASE_MS = 10_000;
+
 export interface ReconcileReport {
   code: string;
   rebuilt: boolean;
@@ -68,13 +70,17 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
     return reports;
   }
 
-  /** Makes sure the coupon has a complete Redis view (rebuilding if needed). */
-  async ensureReady(code: string): Promise<void> {
+  /**
+   * Tries, for about `waitMs`, to give the coupon a complete Redis view
+   * (rebuilding it if needed); false if another instance is still at it.
+   */
+  async ensureReady(code: string, waitMs: number): Promise<boolean> {
     // A run already in flight may have started before the view was lost: look again after it.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if ((await this.stock.readyEpoch(code)) !== null) return;
-      await this.reconcile(code, 10_000);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if ((await this.stock.readyEpoch(code)) !== null) return true;
+      await this.reconcile(code, waitMs);
     }
+    return (await this.stock.readyEpoch(code)) !== null;
   }
 
   /** Single-flight per coupon inside this process; null when another instance holds the rebuild lock. */
@@ -89,7 +95,11 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
   private async run(code: string, waitMs: number): Promise<ReconcileReport | null> {
     const coupon = await this.catalog.find(code);
     if (!coupon) return null;
-    const lease = await this.lock.acquire(rebuildLockResource(code), { ttlMs: 60_000, waitMs, retryDelayMs: 50 });
+    // A run takes well under a second; a short lease means an instance killed
+    // mid-run delays the next one by seconds, not a minute. Two runs overlapping
+    // (a run outliving its lease) is still safe: every step is idempotent and
+    // fenced, the lock only saves duplicate work.
+    const lease = await this.lock.acquire(rebuildLockResource(code), { ttlMs: REBUILD_LEASE_MS, waitMs, retryDelayMs: 50 });
     if (!lease) return null;
     try {
       const report: ReconcileReport = { code, rebuilt: false, issuedMarked: 0, reclaimed: 0, settledIssued: 0 };
