@@ -43,3 +43,29 @@ describe('admitter: a line with 3 partitions', () => {
     expect(new Set(admissions.map((a) => a.uuid))).toEqual(new Set(sent.map((t) => t.uuid)));
   });
 });
+
+describe('admitter: small buffers (pause and resume of partitions)', () => {
+  const env = admitterTestEnv({ LINE_PARTITIONS: '3' });
+  const world = new AdmitterWorld(env);
+  let admitter: AdmitterHandle | undefined;
+
+  beforeAll(() => world.init());
+  afterAll(async () => {
+    await admitter?.close();
+    await world.close();
+  });
+
+  it('keeps arrival order when partitions are paused at a 16-record buffer and resumed (2 KiB fetches)', async () => {
+    const line = 'SMALLBUF';
+    await world.createLine(line, 3);
+    await world.setSettings(line, { ratePerSec: 2000, burst: 50 });
+    const spread = Array.from({ length: 300 }, (_, i) => [0, 1, 1, 2, 0, 2, 2, 1][i % 8]);
+    const tickets = await world.enqueue(line, spread);
+    admitter = await startAdmitter(env, { bufferMax: 16, decideBatch: 5, fetchMaxBytesPerPartition: 2048 });
+    await world.waitAllDecided(line, 60_000);
+    const admissions = await world.admissions(line);
+    expect(admissions.map((a) => `${a.partition}:${a.offset}`)).toEqual(
+      [...tickets].sort(byArrival).map((t) => `${t.partition}:${t.offset}`),
+    );
+  });
+});

@@ -34,6 +34,8 @@ export interface LineConsumerOptions {
   heartbeatIntervalMs?: number;
   /** Longest a fetch waits for data (also bounds how late a rebalance is noticed). */
   maxWaitTimeMs?: number;
+  /** Most bytes fetched per partition per request (kafkajs default 1 MiB). */
+  maxBytesPerPartition?: number;
 }
 
 /**
@@ -70,6 +72,7 @@ export class LineConsumer {
       rebalanceTimeout: options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
       allowAutoTopicCreation: false,
     });
     const { REBALANCING, GROUP_JOIN, CRASH, STOP } = this.consumer.events;

@@ -48,6 +48,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
         groupId: env.ADMITTER_GROUP_ID,
         sessionTimeoutMs: options.sessionTimeoutMs,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
+        maxBytesPerPartition: options.fetchMaxBytesPerPartition,
       },
       {
         onRecords: (topic, partition, records) => this.onRecords(topic, partition, records),

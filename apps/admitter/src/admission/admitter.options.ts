@@ -20,6 +20,8 @@ export interface AdmitterOptions {
   capacityPollMs: number;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** Most bytes fetched per partition per request. */
+  fetchMaxBytesPerPartition: number;
 }
 
 export const ADMITTER_OPTIONS = Symbol('ADMITTER_OPTIONS');
@@ -36,4 +38,5 @@ export const defaultAdmitterOptions: AdmitterOptions = {
   capacityPollMs: 50,
   sessionTimeoutMs: 10_000,
   heartbeatIntervalMs: 1000,
+  fetchMaxBytesPerPartition: 1024 * 1024,
 };
