@@ -1,0 +1,119 @@
+// A private, throw-away Kafka broker (KRaft, single node) for tests that must
+// stop and restart Kafka: same jars and template as scripts/services.sh, its
+// own temp data dir and free ports. The shared broker on 9092 is never touched.
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, waitFor } from './gateway-harness';
+
+const ROOT = join(__dirname, '..', '..');
+const KAFKA = join(ROOT, 'tools', 'kafka');
+const javaArgs = (heap: string) => [
+  ...heap.split(' '),
+  '-XX:+UseSerialGC',
+  '-XX:TieredStopAtLevel=1',
+  '-Djava.awt.headless=true',
+  `-Dlog4j2.configurationFile=${join(KAFKA, 'log4j2.properties')}`,
+  '-cp',
+  `${join(KAFKA, 'target', 'libs')}/*`,
+];
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+export class KafkaBroker {
+  private process?: ChildProcess;
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    readonly controllerPort: number,
+  ) {}
+
+  get brokers(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get log(): string {
+    return join(this.dir, 'broker.log');
+  }
+
+  /** Writes server.properties from the project's template and formats the storage. */
+  static async create(): Promise<KafkaBroker> {
+    const dir = mkdtempSync(join(tmpdir(), 'wr-test-kafka-'));
+    const broker = new KafkaBroker(dir, await freePort(), await freePort());
+    const properties = readFileSync(join(KAFKA, 'server.properties.template'), 'utf8')
+      .replaceAll('@KAFKA_PORT@', String(broker.port))
+      .replaceAll('@CONTROLLER_PORT@', String(broker.controllerPort))
+      .replaceAll('@DATA_DIR@', join(dir, 'data'));
+    writeFileSync(join(dir, 'server.properties'), properties);
+    // A Kafka Uuid is 16 random bytes, base64url without padding.
+    const clusterId = randomBytes(16).toString('base64url');
+    await promisify(execFile)(
+      'java',
+      [
+        ...javaArgs('-Xms64m -Xmx256m'),
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        join(dir, 'server.properties'),
+      ],
+      { timeout: 60_000 },
+    );
+    return broker;
+  }
+
+  /** Starts the broker (again, on the same dir and ports) and waits until it accepts connections. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    if (this.process) throw new Error('broker already running');
+    const out = createWriteStream(this.log, { flags: 'a' });
+    const child = spawn(
+      'java',
+      [...javaArgs('-Xms128m -Xmx384m'), 'kafka.Kafka', join(this.dir, 'server.properties')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout.pipe(out);
+    child.stderr.pipe(out);
+    this.process = child;
+    child.once('exit', () => {
+      if (this.process === child) this.process = undefined;
+    });
+    await waitFor(
+      async () => {
+        if (!this.process) throw new Error(`broker exited; see ${this.log}`);
+        return portOpen(this.port);
+      },
+      timeoutMs,
+      `test broker on ${this.brokers}`,
+      200,
+    );
+  }
+
+  /** Kills the broker outright (a crash, not a clean shutdown) and waits until it is gone. */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+    this.process = undefined;
+    await waitFor(async () => !(await portOpen(this.port)), 10_000, 'broker port closed');
+  }
+
+  async destroy(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
