@@ -106,6 +106,10 @@ export class CouponStockStore {
     return value === null ? null : Number(value);
   }
 
+  async markOf(code: string, userId: string): Promise<string | null> {
+    return this.redis.hget(this.holdersKey(code), userId);
+  }
+
   async held(code: string): Promise<number> {
     return this.redis.hlen(this.holdersKey(code));
   }

@@ -135,6 +135,8 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
     const lease = await this.lock.tryAcquire(issueLockResource(code, userId), this.env.COUPON_LOCK_TTL_MS);
     if (!lease) return 'skipped';
     try {
+      // The holder may have finished between our read and our lock (the usual case).
+      if ((await this.stock.markOf(code, userId)) !== mark) return 'skipped';
       await this.repository.advanceFence(lease.key, lease.fence);
       if (await this.repository.hasWallet(code, userId)) {
         await this.stock.markIssued(code, userId);
