@@ -1,5 +1,14 @@
 import { RedisKeys } from '@app/queue';
-import { admitterTestEnv, AdmitterHandle, AdmitterWorld, startAdmitter, Ticket, waitFor } from '../support/admitter-harness';
+import {
+  AdmitterProcess,
+  admitterTestEnv,
+  AdmitterHandle,
+  AdmitterWorld,
+  spawnAdmitter,
+  startAdmitter,
+  Ticket,
+  waitFor,
+} from '../support/admitter-harness';
 
 jest.setTimeout(120_000);
 
@@ -114,5 +123,50 @@ describe('admitter: a hot standby on one line', () => {
     const uuids = (await world.admissions(line)).map((x) => x.uuid);
     expect(new Set(uuids).size).toBe(uuids.length);
     expect(uuids).toEqual(tickets.map((t) => t.uuid));
+  });
+});
+
+describe('admitter: a real admitter process killed mid-line', () => {
+  const env = admitterTestEnv();
+  const world = new AdmitterWorld(env);
+  let proc: AdmitterProcess | undefined;
+  let successor: AdmitterHandle | undefined;
+
+  beforeAll(() => world.init());
+  afterAll(async () => {
+    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+    }
+    await successor?.close();
+    await world.close();
+  });
+
+  it('SIGKILL, then a new admitter: nothing admitted twice, nothing live skipped, order kept', async () => {
+    const line = 'KILL1';
+    await world.createLine(line);
+    await world.setSettings(line, { ratePerSec: 60, burst: 1 });
+    const tickets = await world.enqueueMany(line, 300);
+    const cancelled = new Set(tickets.filter((_, i) => i % 13 === 4).map((t) => t.uuid));
+    await world.cancel([...cancelled]);
+
+    proc = spawnAdmitter(env);
+    await waitFor(
+      async () => (await world.admissions(line)).length >= 60 || proc!.child.exitCode !== null,
+      60_000,
+      '60 admissions by the child process',
+    );
+    expect(proc.stderr()).toBe('');
+    proc.child.kill('SIGKILL');
+    expect(await proc.exited).toBe('SIGKILL');
+    const committedAtKill = (await world.committed(line))[0];
+    expect(committedAtKill).toBeLessThan(300);
+
+    // The dead member holds the line until its session times out (10 s); then the successor takes over.
+    successor = await startAdmitter(env);
+    await world.waitAllDecided(line, 60_000);
+    const uuids = (await world.admissions(line)).map((a) => a.uuid);
+    expect(new Set(uuids).size).toBe(uuids.length);
+    expect(uuids).toEqual(tickets.filter((t) => !cancelled.has(t.uuid)).map((t) => t.uuid));
   });
 });

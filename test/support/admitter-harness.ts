@@ -1,3 +1,4 @@
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,6 +84,31 @@ export async function startAdmitter(env: Env, options: Partial<AdmitterOptions> 
       await app.close();
     },
   };
+}
+
+export interface AdmitterProcess {
+  child: ChildProcess;
+  /** Resolves with the exit signal (or code) once the process is gone. */
+  exited: Promise<string>;
+  /** What the process wrote to stderr (for failure messages). */
+  stderr(): string;
+}
+
+/** Starts a real admitter process (main.ts from source), with default options, to be killed by a test. */
+export function spawnAdmitter(env: Env): AdmitterProcess {
+  const vars: Record<string, string> = { ...(process.env as Record<string, string>) };
+  for (const [k, v] of Object.entries(env)) vars[k] = String(v);
+  vars.ADMITTER_HTTP_PORT = '0';
+  const child = spawn(process.execPath, [join(__dirname, 'admitter-child.js')], {
+    env: vars,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? String(code))),
+  );
+  return { child, exited, stderr: () => err };
 }
 
 export interface Ticket {
