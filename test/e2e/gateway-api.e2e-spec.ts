@@ -4,9 +4,11 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { Env } from '@app/config';
+import { REDIS } from '@app/redis';
 import { KafkaClient } from '@app/kafka';
 import { lineTopic } from '@app/queue';
 import {
+  dropRedisPrefix,
   FakeCouponService,
   freePort,
   gatewayEnv,
@@ -52,6 +54,7 @@ describe('queue gateway HTTP edge', () => {
     await admin
       .deleteTopics({ topics: [lineTopic(env.KAFKA_TOPIC_PREFIX, LINE)] })
       .catch(() => undefined);
+    await dropRedisPrefix(app.get(REDIS), env.REDIS_KEY_PREFIX);
     await app.close();
     await coupons.close();
   });

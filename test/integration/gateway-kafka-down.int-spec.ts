@@ -5,9 +5,11 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { Env } from '@app/config';
+import { REDIS } from '@app/redis';
 import { KafkaClient, TicketLog } from '@app/kafka';
 import { lineTopic } from '@app/queue';
 import {
+  dropRedisPrefix,
   FakeCouponService,
   gatewayEnv,
   startFakeCouponService,
@@ -42,6 +44,7 @@ describe('queue gateway when Kafka is down', () => {
   });
 
   afterAll(async () => {
+    if (app) await dropRedisPrefix(app.get(REDIS), env.REDIS_KEY_PREFIX);
     await app?.close();
     await coupons?.close();
     await broker?.destroy();

@@ -6,6 +6,7 @@ import { Controller, DynamicModule, INestMicroservice, Module } from '@nestjs/co
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload, Transport } from '@nestjs/microservices';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -160,6 +161,12 @@ export function gatewayEnv(overrides: Record<string, string> = {}): Env {
     VIEW_REFRESH_MS: '50',
     ...overrides,
   });
+}
+
+/** Deletes every key under a test's Redis prefix (the client adds the prefix to the arguments). */
+export async function dropRedisPrefix(redis: Redis, prefix: string): Promise<void> {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
 }
 
 export async function startGateway(env: Env): Promise<NestFastifyApplication> {

@@ -164,18 +164,24 @@ export class TicketLog implements OnApplicationShutdown {
   private flush(): Promise<void> {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
-    this.flushing ??= (async () => {
-      try {
-        // One batch at a time: what queues up meanwhile forms the next batch.
-        while (this.queue.length > 0) {
-          const batch = this.queue.splice(0, this.env.ENQUEUE_MAX_BATCH).filter((p) => !p.settled);
-          if (batch.length > 0) await this.send(batch);
-        }
-      } finally {
+    if (!this.flushing) {
+      // Assigned before the loop starts, so its `finally` always clears this very promise.
+      let done!: () => void;
+      this.flushing = new Promise<void>((resolve) => (done = resolve));
+      void this.drain().finally(() => {
         this.flushing = undefined;
-      }
-    })();
+        done();
+      });
+    }
     return this.flushing;
+  }
+
+  /** One batch at a time: what queues up meanwhile forms the next batch. */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.env.ENQUEUE_MAX_BATCH).filter((p) => !p.settled);
+      if (batch.length > 0) await this.send(batch);
+    }
   }
 
   private async send(batch: Pending[]): Promise<void> {
