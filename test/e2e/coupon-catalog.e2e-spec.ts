@@ -10,8 +10,14 @@ jest.setTimeout(60_000);
 
 /** The gateway's read API (CatalogModule) in-process, in front of `port`. */
 async function gatewayFor(port: number): Promise<NestFastifyApplication> {
-  const env = loadEnv({ ...process.env, COUPON_SERVICE_PORT: String(port), COUPON_SERVICE_TIMEOUT_MS: '2000' });
-  @Module({ imports: [ConfigModule.forRoot(env), createLoggerModule(env, 'gateway-test'), CatalogModule] })
+  const env = loadEnv({
+    ...process.env,
+    COUPON_SERVICE_PORT: String(port),
+    COUPON_SERVICE_TIMEOUT_MS: '2000',
+  });
+  @Module({
+    imports: [ConfigModule.forRoot(env), createLoggerModule(env, 'gateway-test'), CatalogModule],
+  })
   class TestGateway {}
   return createHttpApp(TestGateway, { title: 'test', description: 'test', swagger: false });
 }
@@ -54,9 +60,17 @@ describe('gateway read API (CatalogModule) against a real coupon-service process
         `SELECT coupon_code, id, issued_at FROM coupon_wallet WHERE user_id = 'alice' ORDER BY issued_at, coupon_code`,
       );
       expect(res.body).toEqual(
-        rows.map((r) => ({ couponCode: r.coupon_code, walletId: r.id, issuedAt: r.issued_at.toISOString(), usedAt: null })),
+        rows.map((r) => ({
+          couponCode: r.coupon_code,
+          walletId: r.id,
+          issuedAt: r.issued_at.toISOString(),
+          usedAt: null,
+        })),
       );
-      expect(res.body.map((e: { couponCode: string }) => e.couponCode).sort()).toEqual(['A0001', 'C0001']);
+      expect(res.body.map((e: { couponCode: string }) => e.couponCode).sort()).toEqual([
+        'A0001',
+        'C0001',
+      ]);
     });
 
     it('returns an empty wallet for a user with no coupons', async () => {
@@ -64,8 +78,12 @@ describe('gateway read API (CatalogModule) against a real coupon-service process
     });
 
     it('accepts a 64-character and a non-ASCII user id', async () => {
-      await request(app.getHttpServer()).get(`/api/users/${'x'.repeat(64)}/coupons`).expect(200, []);
-      await request(app.getHttpServer()).get(`/api/users/${encodeURIComponent('김철수')}/coupons`).expect(200, []);
+      await request(app.getHttpServer())
+        .get(`/api/users/${'x'.repeat(64)}/coupons`)
+        .expect(200, []);
+      await request(app.getHttpServer())
+        .get(`/api/users/${encodeURIComponent('김철수')}/coupons`)
+        .expect(200, []);
     });
 
     it.each([
@@ -106,7 +124,9 @@ describe('gateway read API (CatalogModule) against a real coupon-service process
       const res = await request(down.getHttpServer()).get('/api/coupons').expect(503);
       expect(res.headers['retry-after']).toBe('1');
       expect(res.body).toMatchObject({ statusCode: 503, error: 'SERVICE_UNAVAILABLE' });
-      const wallet = await request(down.getHttpServer()).get('/api/users/alice/coupons').expect(503);
+      const wallet = await request(down.getHttpServer())
+        .get('/api/users/alice/coupons')
+        .expect(503);
       expect(wallet.body.message).toMatch(/coupon service/i);
     });
   });

@@ -6,7 +6,11 @@ jest.setTimeout(120_000);
 type Final = Exclude<IssueCouponResult['outcome'], 'busy'>;
 
 /** Sends until the answer is final; `busy` (503 + Retry-After at the gateway) is retried like a client would. */
-async function issueUntilFinal(instance: CouponInstance, code: string, userId: string): Promise<{ result: IssueCouponResult; busy: number }> {
+async function issueUntilFinal(
+  instance: CouponInstance,
+  code: string,
+  userId: string,
+): Promise<{ result: IssueCouponResult; busy: number }> {
   let busy = 0;
   for (;;) {
     const result = await instance.issue({ code, userId });
@@ -61,7 +65,10 @@ describe('coupon-service: 10,000 concurrent issues of A0001 across 3 processes',
     const pg = await world.pgHolders('A0001');
     expect(pg).toHaveLength(300);
     expect(await world.duplicateHolders()).toBe(0);
-    const toldIssued = answers.filter((a) => a.result.outcome === 'issued').map((a) => a.userId).sort();
+    const toldIssued = answers
+      .filter((a) => a.result.outcome === 'issued')
+      .map((a) => a.userId)
+      .sort();
     expect(pg).toEqual(toldIssued);
 
     // Redis: the same holders, all settled as issued, nothing pending
@@ -71,13 +78,19 @@ describe('coupon-service: 10,000 concurrent issues of A0001 across 3 processes',
 
     const views = await instances[0]!.send<CouponView[]>('coupon.list', {});
     expect(views.find((v) => v.code === 'A0001')).toMatchObject({ quantity: 300, remaining: 0 });
-    expect(views.find((v) => v.code === 'B0001')).toMatchObject({ quantity: 2000, remaining: 2000 });
+    expect(views.find((v) => v.code === 'B0001')).toMatchObject({
+      quantity: 2000,
+      remaining: 2000,
+    });
   });
 
   it('answers a sold-out or repeated request without touching stock', async () => {
     const before = await world.redisHolders('A0001');
     const pgUser = (await world.pgHolders('A0001'))[0]!;
-    expect(await instances[1]!.issue({ code: 'A0001', userId: 'late-comer' })).toEqual({ outcome: 'sold_out', couponCode: 'A0001' });
+    expect(await instances[1]!.issue({ code: 'A0001', userId: 'late-comer' })).toEqual({
+      outcome: 'sold_out',
+      couponCode: 'A0001',
+    });
     expect(await instances[2]!.issue({ code: 'A0001', userId: pgUser })).toEqual({
       outcome: 'already_issued',
       couponCode: 'A0001',
@@ -88,11 +101,16 @@ describe('coupon-service: 10,000 concurrent issues of A0001 across 3 processes',
 
   it('rejects bad input with a final answer', async () => {
     const svc = instances[0]!;
-    expect(await svc.issue({ code: 'Z9999', userId: 'alice' })).toEqual({ outcome: 'unknown_coupon', couponCode: 'Z9999' });
+    expect(await svc.issue({ code: 'Z9999', userId: 'alice' })).toEqual({
+      outcome: 'unknown_coupon',
+      couponCode: 'Z9999',
+    });
     expect((await svc.issue({ code: 'B0001', userId: '' })).outcome).toBe('invalid');
     expect((await svc.issue({ code: 'B0001', userId: 'x'.repeat(65) })).outcome).toBe('invalid');
     expect((await svc.issue({ code: 'B0001', userId: 'a\u0000b' })).outcome).toBe('invalid');
-    expect((await svc.issue({ code: 'B0001', userId: 42 as unknown as string })).outcome).toBe('invalid');
+    expect((await svc.issue({ code: 'B0001', userId: 42 as unknown as string })).outcome).toBe(
+      'invalid',
+    );
     await waitFor(async () => (await world.redisHolders('B0001')) !== null, 1000);
     expect(await world.redisHolders('B0001')).toEqual({});
   });

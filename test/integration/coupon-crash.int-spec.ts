@@ -25,9 +25,14 @@ describe('coupon-service: kill -9 an instance in the middle of a burst', () => {
 
   const pgCount = async () => (await world.pgHolders(CODE)).length;
 
-  async function untilFinal(pick: () => CouponInstance, userId: string): Promise<IssueCouponResult> {
+  async function untilFinal(
+    pick: () => CouponInstance,
+    userId: string,
+  ): Promise<IssueCouponResult> {
     for (;;) {
-      const result = await pick().issue({ code: CODE, userId }).catch(() => null);
+      const result = await pick()
+        .issue({ code: CODE, userId })
+        .catch(() => null);
       if (result && result.outcome !== 'busy') return result;
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
     }
@@ -38,7 +43,9 @@ describe('coupon-service: kill -9 an instance in the middle of a burst', () => {
       async () => {
         const [redis, pg] = [await world.redisHolders(CODE), await world.pgHolders(CODE)];
         const settled = Object.values(redis).every((m) => m === 'i');
-        return settled && JSON.stringify(Object.keys(redis).sort()) === JSON.stringify(pg) ? pg : null;
+        return settled && JSON.stringify(Object.keys(redis).sort()) === JSON.stringify(pg)
+          ? pg
+          : null;
       },
       20_000,
       'Redis holders to equal PostgreSQL wallet rows',
@@ -59,8 +66,7 @@ describe('coupon-service: kill -9 an instance in the middle of a burst', () => {
         for (let i = 0; i < 150; i++) {
           const userId = `crash-${wave}-${i}`;
           calls.push(
-            instances[i % 3]!
-              .issue({ code: CODE, userId })
+            instances[i % 3]!.issue({ code: CODE, userId })
               .then((r) => void told.set(userId, r.outcome))
               .catch(() => void lost.push(userId)),
           );
@@ -79,9 +85,12 @@ describe('coupon-service: kill -9 an instance in the middle of a burst', () => {
     await instances[0]!.start();
     // every request that got no answer is retried (as the gateway's client would) until final
     let n = 0;
-    const retried = await Promise.all(lost.map((u) => untilFinal(() => instances[n++ % 3]!, u).then((r) => [u, r] as const)));
+    const retried = await Promise.all(
+      lost.map((u) => untilFinal(() => instances[n++ % 3]!, u).then((r) => [u, r] as const)),
+    );
     for (const [u, r] of retried) told.set(u, r.outcome);
-    for (const [u, outcome] of told) if (outcome === 'busy') told.set(u, (await untilFinal(() => instances[1]!, u)).outcome);
+    for (const [u, outcome] of told)
+      if (outcome === 'busy') told.set(u, (await untilFinal(() => instances[1]!, u)).outcome);
 
     const afterCrash = await expectRedisMatchesPostgres();
     expect(afterCrash.length).toBeLessThanOrEqual(QUANTITY);
@@ -92,8 +101,12 @@ describe('coupon-service: kill -9 an instance in the middle of a burst', () => {
 
     // reservations of the killed process came back: fresh users can take exactly what is left
     const fresh = Array.from({ length: QUANTITY - afterCrash.length + 50 }, (_, i) => `fresh-${i}`);
-    const freshAnswers = await Promise.all(fresh.map((u, i) => untilFinal(() => instances[i % 3]!, u)));
-    expect(freshAnswers.filter((r) => r.outcome === 'issued')).toHaveLength(QUANTITY - afterCrash.length);
+    const freshAnswers = await Promise.all(
+      fresh.map((u, i) => untilFinal(() => instances[i % 3]!, u)),
+    );
+    expect(freshAnswers.filter((r) => r.outcome === 'issued')).toHaveLength(
+      QUANTITY - afterCrash.length,
+    );
     const final = await expectRedisMatchesPostgres();
     expect(final).toHaveLength(QUANTITY);
     expect(await world.duplicateHolders()).toBe(0);
@@ -104,15 +117,25 @@ describe('coupon-service: kill -9 an instance in the middle of a burst', () => {
   it('rebuilds Redis from PostgreSQL when Redis has lost its state', async () => {
     const before = await world.pgHolders(CODE);
     const epochBefore = Number(await world.redis.get(`${world.redisPrefix}coupon:${CODE}:ready`));
-    await world.redis.del(`${world.redisPrefix}coupon:${CODE}:holders`, `${world.redisPrefix}coupon:${CODE}:ready`);
+    await world.redis.del(
+      `${world.redisPrefix}coupon:${CODE}:holders`,
+      `${world.redisPrefix}coupon:${CODE}:ready`,
+    );
 
     // the next request finds no view, rebuilds it from PostgreSQL (or answers busy
     // while another instance does), and answers from it
-    expect(await untilFinal(() => instances[1]!, 'after-redis-loss')).toEqual({ outcome: 'sold_out', couponCode: CODE });
-    expect(await untilFinal(() => instances[2]!, before[0]!)).toMatchObject({ outcome: 'already_issued' });
+    expect(await untilFinal(() => instances[1]!, 'after-redis-loss')).toEqual({
+      outcome: 'sold_out',
+      couponCode: CODE,
+    });
+    expect(await untilFinal(() => instances[2]!, before[0]!)).toMatchObject({
+      outcome: 'already_issued',
+    });
     const redis = await world.redisHolders(CODE);
     expect(Object.keys(redis).sort()).toEqual(before);
-    expect(Number(await world.redis.get(`${world.redisPrefix}coupon:${CODE}:ready`))).toBeGreaterThan(epochBefore);
+    expect(
+      Number(await world.redis.get(`${world.redisPrefix}coupon:${CODE}:ready`)),
+    ).toBeGreaterThan(epochBefore);
     expect(await world.pgHolders(CODE)).toEqual(before);
   });
 });

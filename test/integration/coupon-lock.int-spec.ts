@@ -46,7 +46,12 @@ describe('RedisLock (real Redis)', () => {
     const a = await lock.tryAcquire('expiring', 150);
     expect(a).not.toBeNull();
     expect(await lock.tryAcquire('expiring', 150)).toBeNull();
-    const b = await waitFor(() => lock.tryAcquire('expiring', 5000), 3000, 'the lease to expire', 20);
+    const b = await waitFor(
+      () => lock.tryAcquire('expiring', 5000),
+      3000,
+      'the lease to expire',
+      20,
+    );
     expect(b.fence).toBeGreaterThan(a!.fence);
     expect(await lock.isHeld(a!)).toBe(false);
     expect(await lock.isHeld(b)).toBe(true);
@@ -58,7 +63,12 @@ describe('RedisLock (real Redis)', () => {
     expect(await lock.release({ key: a!.key, token: 'not-the-token' })).toBe(false);
     expect(await lock.isLocked('guarded')).toBe(true);
 
-    const b = await waitFor(() => lock.tryAcquire('guarded', 5000), 3000, 'the lease to expire', 20);
+    const b = await waitFor(
+      () => lock.tryAcquire('guarded', 5000),
+      3000,
+      'the lease to expire',
+      20,
+    );
     // a's lease expired and b holds the lock now: a's release must not delete b's lock
     expect(await lock.release(a!)).toBe(false);
     expect(await lock.isHeld(b)).toBe(true);
@@ -72,7 +82,9 @@ describe('RedisLock (real Redis)', () => {
   it('waits for a held lock up to waitMs, then gives up', async () => {
     const a = await lock.tryAcquire('contended', 300);
     const started = Date.now();
-    expect(await lock.acquire('contended', { ttlMs: 1000, waitMs: 50, retryDelayMs: 10 })).toBeNull();
+    expect(
+      await lock.acquire('contended', { ttlMs: 1000, waitMs: 50, retryDelayMs: 10 }),
+    ).toBeNull();
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
     // a is never released: the waiter gets it once the TTL runs out
     const b = await lock.acquire('contended', { ttlMs: 1000, waitMs: 3000, retryDelayMs: 10 });
@@ -116,15 +128,32 @@ describe('fencing: the protected write (coupon_wallet insert) rejects a stale ho
     const epoch = await epochOf('A0001');
     const stale = (await lock.tryAcquire('issue:A0001:alice', 100))!;
     // stale "pauses" past its TTL; a newer holder takes the lock and writes its fence
-    const fresh = await waitFor(() => lock.tryAcquire('issue:A0001:alice', 5000), 3000, 'the stale lease to expire', 20);
+    const fresh = await waitFor(
+      () => lock.tryAcquire('issue:A0001:alice', 5000),
+      3000,
+      'the stale lease to expire',
+      20,
+    );
     expect(await repository.advanceFence(fresh.key, fresh.fence)).toBe(true);
 
-    const late = await repository.insertFenced({ code: 'A0001', userId: 'alice', epoch, lockKey: stale.key, fence: stale.fence });
+    const late = await repository.insertFenced({
+      code: 'A0001',
+      userId: 'alice',
+      epoch,
+      lockKey: stale.key,
+      fence: stale.fence,
+    });
     expect(late).toEqual({ outcome: 'stale' });
     expect(await world.pgHolders('A0001')).toEqual([]);
 
     // the current holder's write goes through
-    const ok = await repository.insertFenced({ code: 'A0001', userId: 'alice', epoch, lockKey: fresh.key, fence: fresh.fence });
+    const ok = await repository.insertFenced({
+      code: 'A0001',
+      userId: 'alice',
+      epoch,
+      lockKey: fresh.key,
+      fence: fresh.fence,
+    });
     expect(ok.outcome).toBe('issued');
     expect(await world.pgHolders('A0001')).toEqual(['alice']);
     await lock.release(fresh);
@@ -133,10 +162,22 @@ describe('fencing: the protected write (coupon_wallet insert) rejects a stale ho
   it('tells a duplicate (current fence, row exists) apart from a stale write', async () => {
     const epoch = await epochOf('A0001');
     const lease = (await lock.tryAcquire('issue:A0001:alice', 5000))!;
-    const again = await repository.insertFenced({ code: 'A0001', userId: 'alice', epoch, lockKey: lease.key, fence: lease.fence });
+    const again = await repository.insertFenced({
+      code: 'A0001',
+      userId: 'alice',
+      epoch,
+      lockKey: lease.key,
+      fence: lease.fence,
+    });
     expect(again).toEqual({ outcome: 'duplicate' });
     // an older fence for the same key (taken before `lease`) is refused even though the row exists
-    const older = await repository.insertFenced({ code: 'A0001', userId: 'alice', epoch, lockKey: lease.key, fence: lease.fence - 1 });
+    const older = await repository.insertFenced({
+      code: 'A0001',
+      userId: 'alice',
+      epoch,
+      lockKey: lease.key,
+      fence: lease.fence - 1,
+    });
     expect(older).toEqual({ outcome: 'stale' });
     expect(await world.pgHolders('A0001')).toEqual(['alice']);
     await lock.release(lease);
@@ -147,7 +188,13 @@ describe('fencing: the protected write (coupon_wallet insert) rejects a stale ho
     const lease = (await lock.tryAcquire('issue:B0001:carol', 5000))!;
     const next = await repository.bumpEpoch('B0001');
     expect(next).toBe(old + 1);
-    const late = await repository.insertFenced({ code: 'B0001', userId: 'carol', epoch: old, lockKey: lease.key, fence: lease.fence });
+    const late = await repository.insertFenced({
+      code: 'B0001',
+      userId: 'carol',
+      epoch: old,
+      lockKey: lease.key,
+      fence: lease.fence,
+    });
     expect(late).toEqual({ outcome: 'stale' });
     expect(await world.pgHolders('B0001')).toEqual([]);
     await lock.release(lease);

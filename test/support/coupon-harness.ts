@@ -48,7 +48,9 @@ export async function waitFor<T>(
       lastError = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
@@ -74,7 +76,11 @@ export class CouponTestWorld {
 
   constructor() {
     const env = loadEnv();
-    this.redis = new Redis({ host: env.REDIS_HOST, port: env.REDIS_PORT, password: env.REDIS_PASSWORD || undefined });
+    this.redis = new Redis({
+      host: env.REDIS_HOST,
+      port: env.REDIS_PORT,
+      password: env.REDIS_PASSWORD || undefined,
+    });
   }
 
   async setUp(poolSize = 4): Promise<this> {
@@ -102,7 +108,13 @@ export class CouponTestWorld {
     }
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.redisPrefix}*`, 'COUNT', 1000);
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `${this.redisPrefix}*`,
+        'COUNT',
+        1000,
+      );
       cursor = next;
       if (keys.length) await this.redis.del(...keys);
     } while (cursor !== '0');
@@ -183,7 +195,8 @@ export class CouponInstance {
     const proc = this.proc;
     await waitFor(
       async () => {
-        if (proc.exitCode !== null) throw new Error(`coupon-service exited ${proc.exitCode}: ${this.output}`);
+        if (proc.exitCode !== null)
+          throw new Error(`coupon-service exited ${proc.exitCode}: ${this.output}`);
         const res = await fetch(`http://127.0.0.1:${this.httpPort}/health/ready`).catch(() => null);
         return res?.ok ?? false;
       },

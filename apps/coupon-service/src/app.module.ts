@@ -34,7 +34,11 @@ export class CouponServiceModule {
       ],
       controllers: [CouponController, HealthController],
       providers: [
-        { provide: RedisLock, inject: [REDIS], useFactory: (redis: Redis) => new RedisLock(redis, COUPON_LOCK_NAMESPACE) },
+        {
+          provide: RedisLock,
+          inject: [REDIS],
+          useFactory: (redis: Redis) => new RedisLock(redis, COUPON_LOCK_NAMESPACE),
+        },
         CouponRepository,
         CouponStockStore,
         CouponCatalog,

@@ -12,7 +12,8 @@ async function bootstrap(): Promise<void> {
   const env = loadEnv();
   const app = await createHttpApp(CouponServiceModule.forRoot(env), {
     title: 'Coupon service',
-    description: 'Health and metrics of the coupon service (its API is the TCP contract in @app/contracts)',
+    description:
+      'Health and metrics of the coupon service (its API is the TCP contract in @app/contracts)',
   });
   app.connectMicroservice<MicroserviceOptions>({
     transport: Transport.TCP,

@@ -18,7 +18,9 @@ export async function runMigrations(database?: string): Promise<string[]> {
 if (require.main === module) {
   runMigrations()
     .then((names) => {
-      process.stdout.write(`[migrate] ${names.length ? `applied ${names.join(', ')}` : 'up to date'}\n`);
+      process.stdout.write(
+        `[migrate] ${names.length ? `applied ${names.join(', ')}` : 'up to date'}\n`,
+      );
     })
     .catch(exitOnConfigError('migrate'));
 }

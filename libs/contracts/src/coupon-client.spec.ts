@@ -14,7 +14,9 @@ const clientWith = (send: (pattern: string, data: unknown) => Observable<unknown
 describe('CouponClient', () => {
   it('sends each call on its pattern and returns the answer', async () => {
     const { client, proxy } = clientWith((pattern) => of({ pattern }));
-    await expect(client.issue({ code: 'A0001', userId: 'alice' })).resolves.toEqual({ pattern: CouponPatterns.issue });
+    await expect(client.issue({ code: 'A0001', userId: 'alice' })).resolves.toEqual({
+      pattern: CouponPatterns.issue,
+    });
     await expect(client.wallet('alice')).resolves.toEqual({ pattern: CouponPatterns.wallet });
     await expect(client.list()).resolves.toEqual({ pattern: CouponPatterns.list });
     await expect(client.health()).resolves.toEqual({ pattern: CouponPatterns.health });
@@ -30,7 +32,9 @@ describe('CouponClient', () => {
   });
 
   it('turns a refused connection into a 503 with Retry-After', async () => {
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3001'), { code: 'ECONNREFUSED' });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3001'), {
+      code: 'ECONNREFUSED',
+    });
     const { client } = clientWith(() => throwError(() => refused));
     const error = await client.issue({ code: 'A0001', userId: 'alice' }).catch((e) => e);
     expect(error).toBeInstanceOf(UnavailableError);
@@ -39,7 +43,9 @@ describe('CouponClient', () => {
   });
 
   it('turns an error raised inside the service (an RPC error object) into a 503', async () => {
-    const { client } = clientWith(() => throwError(() => ({ status: 'error', message: 'Internal server error' })));
+    const { client } = clientWith(() =>
+      throwError(() => ({ status: 'error', message: 'Internal server error' })),
+    );
     await expect(client.wallet('alice')).rejects.toBeInstanceOf(UnavailableError);
   });
 });

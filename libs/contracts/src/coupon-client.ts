@@ -65,7 +65,8 @@ export function toUnavailable(pattern: string, error: unknown): UnavailableError
     return new UnavailableError(`The coupon service did not answer ${pattern} in time`, 1);
   }
   const code = (error as { code?: unknown })?.code;
-  const reason = typeof code === 'string' ? code : ((error as { message?: unknown })?.message ?? 'error');
+  const reason =
+    typeof code === 'string' ? code : ((error as { message?: unknown })?.message ?? 'error');
   return new UnavailableError(`The coupon service is unavailable (${String(reason)})`, 1);
 }
 

@@ -23,7 +23,12 @@ describe('issueResultToHttp', () => {
       }),
     ).toEqual({
       status: 201,
-      body: { walletId: 'w-1', couponCode: 'A0001', userId: 'alice', issuedAt: '2026-01-01T00:00:00.000Z' },
+      body: {
+        walletId: 'w-1',
+        couponCode: 'A0001',
+        userId: 'alice',
+        issuedAt: '2026-01-01T00:00:00.000Z',
+      },
     });
   });
 
@@ -41,7 +46,9 @@ describe('issueResultToHttp', () => {
   });
 
   it('keeps the reason of an invalid user id', () => {
-    expect(thrown({ outcome: 'invalid', message: 'userId must not be empty' }).message).toBe('userId must not be empty');
+    expect(thrown({ outcome: 'invalid', message: 'userId must not be empty' }).message).toBe(
+      'userId must not be empty',
+    );
   });
 
   it('maps busy to a retriable 503 carrying Retry-After', () => {

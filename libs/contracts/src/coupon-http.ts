@@ -13,7 +13,10 @@ export interface IssuedCouponBody {
  * 201 with the wallet entry; every other outcome throws a {@link DomainError}
  * that the global exception filter renders (409, 410, 404, 400, 503 + Retry-After).
  */
-export function issueResultToHttp(result: IssueCouponResult): { status: 201; body: IssuedCouponBody } {
+export function issueResultToHttp(result: IssueCouponResult): {
+  status: 201;
+  body: IssuedCouponBody;
+} {
   switch (result.outcome) {
     case 'issued':
       return {
@@ -26,7 +29,11 @@ export function issueResultToHttp(result: IssueCouponResult): { status: 201; bod
         },
       };
     case 'already_issued':
-      throw new DomainError(409, 'ALREADY_ISSUED', `Coupon ${result.couponCode} was already issued to this user`);
+      throw new DomainError(
+        409,
+        'ALREADY_ISSUED',
+        `Coupon ${result.couponCode} was already issued to this user`,
+      );
     case 'sold_out':
       throw new DomainError(410, 'SOLD_OUT', `Coupon ${result.couponCode} is sold out`);
     case 'unknown_coupon':
@@ -34,10 +41,15 @@ export function issueResultToHttp(result: IssueCouponResult): { status: 201; bod
     case 'invalid':
       throw new DomainError(400, 'INVALID_USER_ID', result.message);
     case 'busy':
-      throw new UnavailableError('The coupon service is busy; nothing was changed, retry', result.retryAfterSeconds);
+      throw new UnavailableError(
+        'The coupon service is busy; nothing was changed, retry',
+        result.retryAfterSeconds,
+      );
     default: {
       const unexpected: never = result;
-      throw new UnavailableError(`Unexpected answer from the coupon service: ${JSON.stringify(unexpected)}`);
+      throw new UnavailableError(
+        `Unexpected answer from the coupon service: ${JSON.stringify(unexpected)}`,
+      );
     }
   }
 }

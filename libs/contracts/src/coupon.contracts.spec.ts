@@ -1,9 +1,12 @@
 import { userIdProblem } from './coupon.contracts';
 
 describe('userIdProblem', () => {
-  it.each(['alice', 'a', 'x'.repeat(64), '김철수', 'user with spaces', '😀'.repeat(64)])('accepts %j', (id) => {
-    expect(userIdProblem(id)).toBeNull();
-  });
+  it.each(['alice', 'a', 'x'.repeat(64), '김철수', 'user with spaces', '😀'.repeat(64)])(
+    'accepts %j',
+    (id) => {
+      expect(userIdProblem(id)).toBeNull();
+    },
+  );
 
   it.each<[unknown, RegExp]>([
     ['', /empty/],

@@ -99,7 +99,9 @@ export class RedisLock {
   async tryAcquire(resource: string, ttlMs: number): Promise<LockLease | null> {
     const key = this.keyOf(resource);
     const token = randomBytes(16).toString('base64url');
-    const fence = Number(await this.redis.wrLockAcquire(key, this.fenceKey, token, Math.ceil(ttlMs)));
+    const fence = Number(
+      await this.redis.wrLockAcquire(key, this.fenceKey, token, Math.ceil(ttlMs)),
+    );
     return fence > 0 ? { resource, key, token, fence, ttlMs } : null;
   }
 

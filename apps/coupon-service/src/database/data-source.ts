@@ -7,7 +7,10 @@ import { SeedCoupons1763769600001 } from './migrations/1763769600001-seed-coupon
 /** Imported as classes, not globbed, so ts-jest, tsc output and bundlers all see the same list. */
 export const migrations = [CreateCouponTables1763769600000, SeedCoupons1763769600001];
 
-export const dataSourceOptions = (env: Env, overrides: Partial<{ database: string; poolSize: number }> = {}): DataSourceOptions => ({
+export const dataSourceOptions = (
+  env: Env,
+  overrides: Partial<{ database: string; poolSize: number }> = {},
+): DataSourceOptions => ({
   type: 'postgres',
   host: env.POSTGRES_HOST,
   port: env.POSTGRES_PORT,
@@ -23,5 +26,9 @@ export const dataSourceOptions = (env: Env, overrides: Partial<{ database: strin
   logging: ['error'],
   // Connections are opened at start (CouponRepository.warmUp) and kept: opening
   // one (TCP + SCRAM) in the middle of a spike is what makes a pool time out.
-  extra: { max: overrides.poolSize ?? env.POSTGRES_POOL_SIZE, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 0 },
+  extra: {
+    max: overrides.poolSize ?? env.POSTGRES_POOL_SIZE,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 0,
+  },
 });

@@ -45,8 +45,14 @@ export class CouponQueries {
 
   async health(): Promise<CouponHealth> {
     const [postgres, redis] = await Promise.all([
-      withTimeout(this.repository.ping(), 1000, 'postgres').then(() => 'up' as const, () => 'down' as const),
-      withTimeout(this.redis.ping(), 1000, 'redis').then(() => 'up' as const, () => 'down' as const),
+      withTimeout(this.repository.ping(), 1000, 'postgres').then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
+      withTimeout(this.redis.ping(), 1000, 'redis').then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
     ]);
     return { postgres, redis };
   }

@@ -45,7 +45,13 @@ return 0`;
 
 type StockCommands = {
   couponPrecheck(holders: string, ready: string, userId: string, quantity: number): Promise<string>;
-  couponReserve(holders: string, ready: string, userId: string, mark: string, quantity: number): Promise<[string, string]>;
+  couponReserve(
+    holders: string,
+    ready: string,
+    userId: string,
+    mark: string,
+    quantity: number,
+  ): Promise<[string, string]>;
   couponGiveBack(holders: string, userId: string, mark: string): Promise<number>;
 };
 
@@ -74,10 +80,20 @@ export class CouponStockStore {
   }
 
   async precheck(code: string, userId: string, quantity: number): Promise<PrecheckOutcome> {
-    return (await this.redis.couponPrecheck(this.holdersKey(code), this.readyKey(code), userId, quantity)) as PrecheckOutcome;
+    return (await this.redis.couponPrecheck(
+      this.holdersKey(code),
+      this.readyKey(code),
+      userId,
+      quantity,
+    )) as PrecheckOutcome;
   }
 
-  async reserve(code: string, userId: string, fence: number, quantity: number): Promise<ReserveOutcome> {
+  async reserve(
+    code: string,
+    userId: string,
+    fence: number,
+    quantity: number,
+  ): Promise<ReserveOutcome> {
     const [outcome, epoch] = await this.redis.couponReserve(
       this.holdersKey(code),
       this.readyKey(code),
@@ -93,7 +109,10 @@ export class CouponStockStore {
     const ids = Array.isArray(userIds) ? userIds : [userIds];
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
-      await this.redis.hset(this.holdersKey(code), Object.fromEntries(chunk.map((u) => [u, ISSUED])));
+      await this.redis.hset(
+        this.holdersKey(code),
+        Object.fromEntries(chunk.map((u) => [u, ISSUED])),
+      );
     }
   }
 

@@ -66,13 +66,14 @@ export class CouponRepository {
     lockKey: string;
     fence: number;
   }): Promise<FencedInsertResult> {
-    const rows: { fenced: number; id: string | null; issued_at: Date | null }[] = await this.db.query(INSERT_FENCED, [
-      args.code,
-      args.epoch,
-      args.lockKey,
-      args.fence,
-      args.userId,
-    ]);
+    const rows: { fenced: number; id: string | null; issued_at: Date | null }[] =
+      await this.db.query(INSERT_FENCED, [
+        args.code,
+        args.epoch,
+        args.lockKey,
+        args.fence,
+        args.userId,
+      ]);
     const row = rows[0];
     if (!row || row.fenced === 0) return { outcome: 'stale' };
     if (row.id === null || row.issued_at === null) return { outcome: 'duplicate' };
@@ -92,7 +93,9 @@ export class CouponRepository {
   }
 
   async maxFence(): Promise<number> {
-    const rows: { max: string | null }[] = await this.db.query(`SELECT max(fence)::text AS max FROM lock_fence`);
+    const rows: { max: string | null }[] = await this.db.query(
+      `SELECT max(fence)::text AS max FROM lock_fence`,
+    );
     return Number(rows[0]?.max ?? 0);
   }
 
@@ -130,10 +133,11 @@ export class CouponRepository {
   }
 
   async wallet(userId: string): Promise<WalletEntry[]> {
-    const rows: { coupon_code: string; id: string; issued_at: Date; used_at: Date | null }[] = await this.db.query(
-      `SELECT coupon_code, id, issued_at, used_at FROM coupon_wallet WHERE user_id = $1 ORDER BY issued_at, coupon_code`,
-      [userId],
-    );
+    const rows: { coupon_code: string; id: string; issued_at: Date; used_at: Date | null }[] =
+      await this.db.query(
+        `SELECT coupon_code, id, issued_at, used_at FROM coupon_wallet WHERE user_id = $1 ORDER BY issued_at, coupon_code`,
+        [userId],
+      );
     return rows.map((r) => ({
       couponCode: r.coupon_code,
       walletId: r.id,
@@ -144,7 +148,9 @@ export class CouponRepository {
 
   /** Opens `connections` pool connections now, so a spike does not wait for connects. */
   async warmUp(connections: number): Promise<void> {
-    await Promise.all(Array.from({ length: connections }, () => this.db.query('SELECT pg_sleep(0.01)')));
+    await Promise.all(
+      Array.from({ length: connections }, () => this.db.query('SELECT pg_sleep(0.01)')),
+    );
   }
 
   async ping(): Promise<void> {

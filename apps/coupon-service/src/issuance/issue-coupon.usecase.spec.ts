@@ -16,7 +16,15 @@ function setUp(opts: {
   hasWallet?: boolean;
 }) {
   const lease: LockLease | null =
-    opts.lease === undefined ? { resource: 'issue:A0001:alice', key: 'coupon-lock:issue:A0001:alice', token: 't', fence: 7, ttlMs: 5000 } : opts.lease;
+    opts.lease === undefined
+      ? {
+          resource: 'issue:A0001:alice',
+          key: 'coupon-lock:issue:A0001:alice',
+          token: 't',
+          fence: 7,
+          ttlMs: 5000,
+        }
+      : opts.lease;
   const stock = {
     precheck: jest.fn(async () => opts.precheck ?? 'go'),
     reserve: jest.fn(async () => opts.reserve ?? { outcome: 'reserved', epoch: 3 }),
@@ -26,13 +34,21 @@ function setUp(opts: {
   const repository = {
     insertFenced: jest.fn(async () => {
       if (opts.insert instanceof Error) throw opts.insert;
-      return opts.insert ?? { outcome: 'issued', walletId: 'w-1', issuedAt: new Date('2026-01-01T00:00:00Z') };
+      return (
+        opts.insert ?? {
+          outcome: 'issued',
+          walletId: 'w-1',
+          issuedAt: new Date('2026-01-01T00:00:00Z'),
+        }
+      );
     }),
     hasWallet: jest.fn(async () => opts.hasWallet ?? false),
   };
   const lock = { acquire: jest.fn(async () => lease), release: jest.fn(async () => true) };
   const catalog = {
-    find: jest.fn(async (code: string) => (code === 'A0001' ? { code, name: 'A', discount: 1, quantity: 300, epoch: 3 } : null)),
+    find: jest.fn(async (code: string) =>
+      code === 'A0001' ? { code, name: 'A', discount: 1, quantity: 300, epoch: 3 } : null,
+    ),
   };
   const reconciler = { ensureReady: jest.fn(async () => true) };
   const useCase = new IssueCouponUseCase(
@@ -72,8 +88,13 @@ describe('IssueCouponUseCase', () => {
 
   it('answers invalid and unknown coupons before touching Redis', async () => {
     const { useCase, stock } = setUp({});
-    await expect(useCase.execute({ code: 'A0001', userId: '' })).resolves.toMatchObject({ outcome: 'invalid' });
-    await expect(useCase.execute({ code: 'NOPE', userId: 'alice' })).resolves.toEqual({ outcome: 'unknown_coupon', couponCode: 'NOPE' });
+    await expect(useCase.execute({ code: 'A0001', userId: '' })).resolves.toMatchObject({
+      outcome: 'invalid',
+    });
+    await expect(useCase.execute({ code: 'NOPE', userId: 'alice' })).resolves.toEqual({
+      outcome: 'unknown_coupon',
+      couponCode: 'NOPE',
+    });
     expect(stock.precheck).not.toHaveBeenCalled();
   });
 
@@ -101,7 +122,7 @@ describe('IssueCouponUseCase', () => {
     expect(lock.release).toHaveBeenCalledTimes(1);
   });
 
-  it("gives its own reservation back when the write is refused as stale", async () => {
+  it('gives its own reservation back when the write is refused as stale', async () => {
     const { useCase, stock, lock } = setUp({ insert: { outcome: 'stale' } });
     await expect(useCase.execute(cmd)).resolves.toEqual({ outcome: 'busy', retryAfterSeconds: 1 });
     expect(stock.giveBack).toHaveBeenCalledWith('A0001', 'alice', 'p:7');
@@ -109,16 +130,32 @@ describe('IssueCouponUseCase', () => {
   });
 
   it('gives the reservation back when no pool connection came in time (never sent)', async () => {
-    const { useCase, stock } = setUp({ insert: new Error('timeout exceeded when trying to connect') });
+    const { useCase, stock } = setUp({
+      insert: new Error('timeout exceeded when trying to connect'),
+    });
     await expect(useCase.execute(cmd)).resolves.toEqual({ outcome: 'busy', retryAfterSeconds: 1 });
     expect(stock.giveBack).toHaveBeenCalledWith('A0001', 'alice', 'p:7');
   });
 
   it('keeps the reservation on an ambiguous database error (the reconciler settles it) and still releases the lock', async () => {
-    const { useCase, stock, lock } = setUp({ insert: new Error('Connection terminated unexpectedly') });
+    const { useCase, stock, lock } = setUp({
+      insert: new Error('Connection terminated unexpectedly'),
+    });
     await expect(useCase.execute(cmd)).rejects.toThrow('Connection terminated');
     expect(stock.giveBack).not.toHaveBeenCalled();
     expect(lock.release).toHaveBeenCalledTimes(1);
+  });
+
+  it('lets go of the lock before rebuilding when the view vanished under it, then retries', async () => {
+    const { useCase, stock, lock, reconciler } = setUp({});
+    stock.reserve.mockResolvedValueOnce({ outcome: 'not_ready' });
+    reconciler.ensureReady.mockImplementation(async () => {
+      expect(lock.release).toHaveBeenCalledTimes(1);
+      return true;
+    });
+    await expect(useCase.execute(cmd)).resolves.toMatchObject({ outcome: 'issued' });
+    expect(lock.acquire).toHaveBeenCalledTimes(2);
+    expect(lock.release).toHaveBeenCalledTimes(2);
   });
 
   it('rebuilds once when Redis has no view, then answers busy rather than loop', async () => {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { Env } from '@app/config';
 import { IssueCouponCommand, IssueCouponResult, userIdProblem } from '@app/contracts';
-import { RedisLock } from '@app/lock';
+import { LockLease, RedisLock } from '@app/lock';
 import { CouponCatalog } from './coupon-catalog.service';
 import { CouponStockStore, pendingMark } from './coupon-stock.store';
 import { CouponRepository, FencedInsertResult } from './coupon.repository';
@@ -89,60 +89,79 @@ export class IssueCouponUseCase {
       retryDelayMs: 5,
     });
     if (!lease) return { outcome: 'busy', retryAfterSeconds: 1 };
+    let result: IssueCouponResult | 'not_ready';
     try {
-      const reservation = await this.stock.reserve(code, userId, lease.fence, quantity);
-      if (reservation.outcome === 'already') return { outcome: 'already_issued', couponCode: code, userId };
-      if (reservation.outcome === 'sold_out') return { outcome: 'sold_out', couponCode: code };
-      if (reservation.outcome === 'not_ready') return this.afterRebuild(cmd, retried);
-
-      const mark = pendingMark(lease.fence);
-      // An error here (PostgreSQL unreachable, connection lost mid-commit) is
-      // ambiguous: the row may exist. The reservation stays; the reconciler
-      // settles it against PostgreSQL once this lease has expired.
-      let written: FencedInsertResult;
-      try {
-        written = await this.repository.insertFenced({
-          code,
-          userId,
-          epoch: reservation.epoch,
-          lockKey: lease.key,
-          fence: lease.fence,
-        });
-      } catch (error) {
-        if (!isPoolCheckoutTimeout(error)) throw error;
-        // No connection was ever given to the query: certainly not written.
-        await this.stock.giveBack(code, userId, mark);
-        return { outcome: 'busy', retryAfterSeconds: 1 };
-      }
-      if (written.outcome === 'issued') {
-        await this.stock.markIssued(code, userId);
-        return {
-          outcome: 'issued',
-          walletId: written.walletId,
-          couponCode: code,
-          userId,
-          issuedAt: written.issuedAt.toISOString(),
-        };
-      }
-      if (written.outcome === 'duplicate') {
-        // PostgreSQL already had the row (Redis had lost the mark): it is the truth.
-        await this.stock.markIssued(code, userId);
-        return { outcome: 'already_issued', couponCode: code, userId };
-      }
-      // Refused by fence or epoch: nothing was written by us.
-      await this.stock.giveBack(code, userId, mark);
-      if (await this.repository.hasWallet(code, userId)) {
-        return { outcome: 'already_issued', couponCode: code, userId };
-      }
-      this.logger.warn(`issue ${code}/${userId}: write refused (lease fenced out or epoch changed), answering busy`);
-      return { outcome: 'busy', retryAfterSeconds: 1 };
+      result = await this.issueLocked(code, userId, quantity, lease);
     } finally {
       await this.lock.release(lease).catch(() => undefined);
     }
+    // Rebuild only after letting go of the lock: the retry takes it again.
+    return result === 'not_ready' ? this.afterRebuild(cmd, retried) : result;
+  }
+
+  /** Steps 4-6, under the (coupon, user) lease. */
+  private async issueLocked(
+    code: string,
+    userId: string,
+    quantity: number,
+    lease: LockLease,
+  ): Promise<IssueCouponResult | 'not_ready'> {
+    const reservation = await this.stock.reserve(code, userId, lease.fence, quantity);
+    if (reservation.outcome === 'already')
+      return { outcome: 'already_issued', couponCode: code, userId };
+    if (reservation.outcome === 'sold_out') return { outcome: 'sold_out', couponCode: code };
+    if (reservation.outcome === 'not_ready') return 'not_ready';
+
+    const mark = pendingMark(lease.fence);
+    // An error here (PostgreSQL unreachable, connection lost mid-commit) is
+    // ambiguous: the row may exist. The reservation stays; the reconciler
+    // settles it against PostgreSQL once this lease has expired.
+    let written: FencedInsertResult;
+    try {
+      written = await this.repository.insertFenced({
+        code,
+        userId,
+        epoch: reservation.epoch,
+        lockKey: lease.key,
+        fence: lease.fence,
+      });
+    } catch (error) {
+      if (!isPoolCheckoutTimeout(error)) throw error;
+      // No connection was ever given to the query: certainly not written.
+      await this.stock.giveBack(code, userId, mark);
+      return { outcome: 'busy', retryAfterSeconds: 1 };
+    }
+    if (written.outcome === 'issued') {
+      await this.stock.markIssued(code, userId);
+      return {
+        outcome: 'issued',
+        walletId: written.walletId,
+        couponCode: code,
+        userId,
+        issuedAt: written.issuedAt.toISOString(),
+      };
+    }
+    if (written.outcome === 'duplicate') {
+      // PostgreSQL already had the row (Redis had lost the mark): it is the truth.
+      await this.stock.markIssued(code, userId);
+      return { outcome: 'already_issued', couponCode: code, userId };
+    }
+    // Refused by fence or epoch: nothing was written by us.
+    await this.stock.giveBack(code, userId, mark);
+    if (await this.repository.hasWallet(code, userId)) {
+      return { outcome: 'already_issued', couponCode: code, userId };
+    }
+    this.logger.warn(
+      `issue ${code}/${userId}: write refused (lease fenced out or epoch changed), answering busy`,
+    );
+    return { outcome: 'busy', retryAfterSeconds: 1 };
   }
 
   /** Redis has no complete view of the coupon (first start, or Redis lost its data): rebuild, then try once more. */
-  private async afterRebuild(cmd: IssueCouponCommand, retried: boolean): Promise<IssueCouponResult> {
+  private async afterRebuild(
+    cmd: IssueCouponCommand,
+    retried: boolean,
+  ): Promise<IssueCouponResult> {
     if (retried) return { outcome: 'busy', retryAfterSeconds: 1 };
     // Bounded wait: another instance may be rebuilding; the client retries on 503.
     if (!(await this.reconciler.ensureReady(String(cmd.code), this.env.COUPON_LOCK_WAIT_MS))) {

@@ -52,7 +52,9 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
     await this.catalog.load();
     await this.reconcileAll();
     this.timer = setInterval(() => {
-      this.reconcileAll().catch((e) => this.logger.warn(`reconcile failed: ${(e as Error).message}`));
+      this.reconcileAll().catch((e) =>
+        this.logger.warn(`reconcile failed: ${(e as Error).message}`),
+      );
     }, this.env.COUPON_RECONCILE_INTERVAL_MS);
     this.timer.unref();
   }
@@ -99,10 +101,20 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
     // mid-run delays the next one by seconds, not a minute. Two runs overlapping
     // (a run outliving its lease) is still safe: every step is idempotent and
     // fenced, the lock only saves duplicate work.
-    const lease = await this.lock.acquire(rebuildLockResource(code), { ttlMs: REBUILD_LEASE_MS, waitMs, retryDelayMs: 50 });
+    const lease = await this.lock.acquire(rebuildLockResource(code), {
+      ttlMs: REBUILD_LEASE_MS,
+      waitMs,
+      retryDelayMs: 50,
+    });
     if (!lease) return null;
     try {
-      const report: ReconcileReport = { code, rebuilt: false, issuedMarked: 0, reclaimed: 0, settledIssued: 0 };
+      const report: ReconcileReport = {
+        code,
+        rebuilt: false,
+        issuedMarked: 0,
+        reclaimed: 0,
+        settledIssued: 0,
+      };
       if ((await this.stock.readyEpoch(code)) === null) {
         const epoch = await this.repository.bumpEpoch(code);
         const users = await this.repository.holders(code);
@@ -122,7 +134,9 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
         if (settled === 'issued') report.settledIssued++;
       }
       if (report.reclaimed || report.settledIssued) {
-        this.logger.warn(`reconciled ${code}: ${report.reclaimed} reservations given back, ${report.settledIssued} confirmed`);
+        this.logger.warn(
+          `reconciled ${code}: ${report.reclaimed} reservations given back, ${report.settledIssued} confirmed`,
+        );
       }
       return report;
     } finally {
@@ -130,9 +144,16 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  private async settle(code: string, userId: string, mark: string): Promise<'reclaimed' | 'issued' | 'skipped'> {
+  private async settle(
+    code: string,
+    userId: string,
+    mark: string,
+  ): Promise<'reclaimed' | 'issued' | 'skipped'> {
     // A live holder still has the lock; only an abandoned reservation is settled.
-    const lease = await this.lock.tryAcquire(issueLockResource(code, userId), this.env.COUPON_LOCK_TTL_MS);
+    const lease = await this.lock.tryAcquire(
+      issueLockResource(code, userId),
+      this.env.COUPON_LOCK_TTL_MS,
+    );
     if (!lease) return 'skipped';
     try {
       // The holder may have finished between our read and our lock (the usual case).

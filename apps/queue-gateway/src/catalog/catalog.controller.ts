@@ -1,5 +1,10 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CouponClient, CouponView, WalletEntry } from '@app/contracts';
 import { CouponViewDto, UserIdParamDto, WalletEntryDto } from './catalog.dto';
 
@@ -9,7 +14,9 @@ import { CouponViewDto, UserIdParamDto, WalletEntryDto } from './catalog.dto';
  * whether to queue at all.
  */
 @ApiTags('coupons')
-@ApiServiceUnavailableResponse({ description: 'The coupon service cannot be reached (Retry-After)' })
+@ApiServiceUnavailableResponse({
+  description: 'The coupon service cannot be reached (Retry-After)',
+})
 @Controller('api')
 export class CatalogController {
   constructor(private readonly coupons: CouponClient) {}

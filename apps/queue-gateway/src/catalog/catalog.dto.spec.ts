@@ -2,7 +2,10 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { UserIdParamDto } from './catalog.dto';
 
-const problems = (userId: unknown) => validateSync(plainToInstance(UserIdParamDto, { userId })).flatMap((e) => Object.values(e.constraints ?? {}));
+const problems = (userId: unknown) =>
+  validateSync(plainToInstance(UserIdParamDto, { userId })).flatMap((e) =>
+    Object.values(e.constraints ?? {}),
+  );
 
 describe('UserIdParamDto', () => {
   it.each(['alice', 'x'.repeat(64), '김철수', 'a b'])('accepts %j', (id) => {

@@ -15,7 +15,8 @@ export class CouponViewDto {
   @ApiProperty({ example: '10,000 won off' }) name: string;
   @ApiProperty({ example: 10000, description: 'Discount in won' }) discount: number;
   @ApiProperty({ example: 300 }) quantity: number;
-  @ApiProperty({ example: 120, description: 'Not yet issued (quantity - issued)' }) remaining: number;
+  @ApiProperty({ example: 120, description: 'Not yet issued (quantity - issued)' })
+  remaining: number;
 }
 
 export class WalletEntryDto {
