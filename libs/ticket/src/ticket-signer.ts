@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { webcrypto } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { DomainError } from '@app/common/errors';
-import { Env } from '@app/config';
+import { ConfigError, Env } from '@app/config';
 
 /** What a ticket proves: this user holds this place (partition, offset) in this line. */
 export interface TicketClaims {
@@ -45,9 +45,9 @@ export function parsePreviousKeys(spec: string): Map<string, string> {
     const kid = at > 0 ? item.slice(0, at) : '';
     const secret = at > 0 ? item.slice(at + 1) : '';
     if (!/^[A-Za-z0-9._-]{1,32}$/.test(kid) || secret.length < 32) {
-      throw new Error(
-        'TICKET_PREVIOUS_KEYS must be kid:secret[,kid:secret...] with secrets of 32+ characters',
-      );
+      throw new ConfigError([
+        'TICKET_PREVIOUS_KEYS: must be kid:secret[,kid:secret...] with secrets of 32+ characters',
+      ]);
     }
     keys.set(kid, secret);
   }
