@@ -377,6 +377,19 @@ describe('queue gateway (real Kafka and Redis)', () => {
     expect(empty.status).toBe(400);
     const get = await http().get(path).set('Authorization', auth);
     expect(get.status).toBe(200);
+    // A line nobody queued in yet: zeros, and no topic created by asking.
+    const unused = await http().get('/api/admin/lines/N0001').set('Authorization', auth);
+    expect(unused.status).toBe(200);
+    expect(unused.body).toMatchObject({
+      line: 'N0001',
+      partitions: [],
+      waiting: 0,
+      admitted: 0,
+      ratePerSec: null,
+    });
+    expect(await (await kafka.admin()).listTopics()).not.toContain(
+      lineTopic(env.KAFKA_TOPIC_PREFIX, 'N0001'),
+    );
     // Earlier tests committed offsets: the measured admission rate is known.
     expect(get.body.ratePerSec).toBeGreaterThan(0);
     const k = await kafkaNumbers(LINE, 0);

@@ -97,6 +97,19 @@ export class OffsetsView implements OnApplicationShutdown {
     return loading;
   }
 
+  /**
+   * Like {@link track}, but undefined for a topic that does not exist, asked
+   * without naming it: kafkajs keeps every topic it was asked about in its
+   * metadata targets, and an unknown one there fails later refreshes.
+   */
+  async trackIfExists(topic: string): Promise<TopicView | undefined> {
+    const known = this.views.get(topic);
+    if (known) return known;
+    const admin = await this.kafka.admin();
+    const topics = await withTimeout(admin.listTopics(), 3000, 'listing topics');
+    return topics.includes(topic) ? this.track(topic) : undefined;
+  }
+
   /** A record this process just wrote: the log end is at least past it. */
   observeWrite(topic: string, partition: number, offset: number): void {
     const p = this.views.get(topic)?.partitions[partition];

@@ -81,7 +81,7 @@ export class AdminController {
     };
     // A line nobody queued in yet has no topic: report zeros rather than fail.
     const v = await this.view
-      .track(lineTopic(this.env.KAFKA_TOPIC_PREFIX, line))
+      .trackIfExists(lineTopic(this.env.KAFKA_TOPIC_PREFIX, line))
       .catch(() => undefined);
     return {
       line,
