@@ -154,9 +154,14 @@ export class QueueService implements OnModuleInit {
       if (this.cancelledHere.size >= LOCAL_CANCELLED_MAX) this.cancelledHere.clear();
       this.cancelledHere.add(uuid);
     }
-    const v = this.view.get(this.topic(claims.line));
-    const numbers = v ? this.numbers(claims, v) : this.numbers(claims, undefined);
-    return { ...numbers, line: claims.line, status: 'cancelled', passExpiresAt: null };
+    // The cancellation is done; numbers are a courtesy, so a Kafka outage does not fail it.
+    const v = await this.view.track(this.topic(claims.line)).catch(() => undefined);
+    return {
+      ...this.numbers(claims, v),
+      line: claims.line,
+      status: 'cancelled',
+      passExpiresAt: null,
+    };
   }
 
   private async holderOf(token: string, uuid: string): Promise<TicketClaims> {
