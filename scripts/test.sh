@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `npm test`: brings up the real services if needed, builds, runs the migrations,
-# then the three tiers: unit, integration (real Kafka, Redis, PostgreSQL), e2e.
-# Exits non-zero on any failure. Independent of earlier runs: tests use random
-# topic names, Redis key prefixes and databases.
+# then the three tiers: unit, integration (real Kafka, Redis, PostgreSQL) and
+# e2e (HTTP over the real stack). Exits non-zero on any failure and ends with
+# one summary line "tests: N passed, N failed". Independent of earlier runs:
+# tests use random topic names, consumer groups, Redis key prefixes and databases.
+# Extra arguments go to every jest run (for example a path filter).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -10,6 +12,23 @@ bash scripts/services.sh up
 bash scripts/ensure-env.sh
 npm run --silent build
 npm run --silent migrate
-npx jest --selectProjects unit "$@"
-npx jest --selectProjects integration --runInBand "$@"
-npx jest --selectProjects e2e --runInBand "$@"
+
+results="$ROOT/reports/jest"
+rm -rf "$results" && mkdir -p "$results"
+status=0
+for tier in unit integration e2e; do
+  echo "== $tier tests"
+  band=(); [ "$tier" != unit ] && band=(--runInBand)
+  npx jest --selectProjects "$tier" "${band[@]}" --json --outputFile="$results/$tier.json" "$@" || status=1
+done
+
+node -e '
+  const fs = require("fs"), path = require("path");
+  let passed = 0, failed = 0;
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(path.join(process.argv[1], f), "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+  }
+  console.log(`tests: ${passed} passed, ${failed} failed`);
+' "$results"
+exit $status

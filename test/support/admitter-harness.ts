@@ -1,8 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnv } from 'node:util';
 import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
 import Redis from 'ioredis';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -14,38 +12,14 @@ import { AdmitterModule } from '../../apps/admitter/src/app.module';
 import { AdmissionService } from '../../apps/admitter/src/admission/admission.service';
 import { AdmitterOptions } from '../../apps/admitter/src/admission/admitter.options';
 
-/** Polls `cond` until it holds (returns it) or fails after `timeoutMs` with `what`. */
-export async function waitFor<T>(
-  cond: () => T | Promise<T>,
-  timeoutMs: number,
-  what = 'condition',
-  intervalMs = 50,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await cond();
-    if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+import { waitFor } from './common';
 
-/**
- * The .env values. test/support/load-env.ts loads them with process.loadEnvFile,
- * which writes the worker's real environment, not the copy jest gives the test
- * sandbox as `process.env`; so read the file here too (process.env still wins).
- */
-function dotEnv(): Record<string, string | undefined> {
-  const file = join(__dirname, '..', '..', '.env');
-  return existsSync(file) ? (parseEnv(readFileSync(file, 'utf8')) as Record<string, string>) : {};
-}
+export { waitFor };
 
 /** Own topic prefix, group and Redis prefix per test file: parallel runs never collide. */
 export function admitterTestEnv(overrides: Record<string, string> = {}): Env {
   const id = randomBytes(4).toString('hex');
   return loadEnv({
-    ...dotEnv(),
     ...process.env,
     KAFKA_TOPIC_PREFIX: `t.adm.${id}.`,
     ADMITTER_GROUP_ID: `t-adm-${id}`,
@@ -68,7 +42,10 @@ export interface AdmitterHandle {
 }
 
 /** Builds the admitter app in-process, exactly as main.ts does (without listening). */
-export async function startAdmitter(env: Env, options: Partial<AdmitterOptions> = {}): Promise<AdmitterHandle> {
+export async function startAdmitter(
+  env: Env,
+  options: Partial<AdmitterOptions> = {},
+): Promise<AdmitterHandle> {
   const app = await createHttpApp(AdmitterModule.forRoot(env, { ...fastOptions, ...options }), {
     title: 'Admitter',
     description: 'test',
@@ -131,7 +108,11 @@ export class AdmitterWorld {
   private readonly beating = new Set<string>();
 
   constructor(readonly env: Env) {
-    this.kafka = new Kafka({ clientId: 'admitter-test', brokers: env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+    this.kafka = new Kafka({
+      clientId: 'admitter-test',
+      brokers: env.KAFKA_BROKERS.split(','),
+      logLevel: logLevel.NOTHING,
+    });
     // Lazy: a file whose tests are all filtered out never opens (or leaks) a connection.
     this.redis = createRedis(env, { lazyConnect: true });
   }
@@ -167,7 +148,11 @@ export class AdmitterWorld {
   }
 
   /** Appends one ticket per entry (to the given partition), one request each, in order. */
-  async enqueue(line: string, partitions: number[], opts: { heartbeat?: boolean } = {}): Promise<Ticket[]> {
+  async enqueue(
+    line: string,
+    partitions: number[],
+    opts: { heartbeat?: boolean } = {},
+  ): Promise<Ticket[]> {
     const out: Ticket[] = [];
     for (const partition of partitions) {
       const uuid = randomUUID();
@@ -179,13 +164,23 @@ export class AdmitterWorld {
         acks: -1,
         messages: [{ key: uuid, value: JSON.stringify(record), partition }],
       });
-      out.push({ uuid, userId, partition, offset: Number(meta.baseOffset), appendTime: Number(meta.logAppendTime) });
+      out.push({
+        uuid,
+        userId,
+        partition,
+        offset: Number(meta.baseOffset),
+        appendTime: Number(meta.logAppendTime),
+      });
     }
     return out;
   }
 
   /** Appends many tickets to partition 0 in batches (fast); offsets are consecutive from the current end. */
-  async enqueueMany(line: string, count: number, opts: { heartbeat?: (i: number) => boolean } = {}): Promise<Ticket[]> {
+  async enqueueMany(
+    line: string,
+    count: number,
+    opts: { heartbeat?: (i: number) => boolean } = {},
+  ): Promise<Ticket[]> {
     const out: Ticket[] = [];
     const batch = 200;
     for (let start = 0; start < count; start += batch) {
@@ -193,13 +188,20 @@ export class AdmitterWorld {
         const uuid = randomUUID();
         return { uuid, userId: `u-${uuid.slice(0, 8)}`, i: start + j };
       });
-      await this.startHeartbeat(chunk.filter((c) => opts.heartbeat?.(c.i) ?? true).map((c) => c.uuid));
+      await this.startHeartbeat(
+        chunk.filter((c) => opts.heartbeat?.(c.i) ?? true).map((c) => c.uuid),
+      );
       const [meta] = await this.producer!.send({
         topic: this.topic(line),
         acks: -1,
         messages: chunk.map((c) => ({
           key: c.uuid,
-          value: JSON.stringify({ uuid: c.uuid, line, userId: c.userId, issuedAt: Date.now() } satisfies TicketRecord),
+          value: JSON.stringify({
+            uuid: c.uuid,
+            line,
+            userId: c.userId,
+            issuedAt: Date.now(),
+          } satisfies TicketRecord),
           partition: 0,
         })),
       });
@@ -235,12 +237,19 @@ export class AdmitterWorld {
     await this.redis.hset(RedisKeys.lineSettings(line), settings);
   }
 
-  async admissions(line: string): Promise<{ uuid: string; partition: number; offset: number; at: number }[]> {
+  async admissions(
+    line: string,
+  ): Promise<{ uuid: string; partition: number; offset: number; at: number }[]> {
     const entries = await this.redis.xrange(RedisKeys.lineAdmissions(line), '-', '+');
     return entries.map(([, fields]) => {
       const f: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-      return { uuid: f.uuid, partition: Number(f.partition), offset: Number(f.offset), at: Number(f.at) };
+      return {
+        uuid: f.uuid,
+        partition: Number(f.partition),
+        offset: Number(f.offset),
+        at: Number(f.at),
+      };
     });
   }
 
@@ -250,8 +259,13 @@ export class AdmitterWorld {
 
   /** The group's committed offset per partition (-1: none). */
   async committed(line: string): Promise<number[]> {
-    const [row] = await this.admin!.fetchOffsets({ groupId: this.env.ADMITTER_GROUP_ID, topics: [this.topic(line)] });
-    return [...row.partitions].sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+    const [row] = await this.admin!.fetchOffsets({
+      groupId: this.env.ADMITTER_GROUP_ID,
+      topics: [this.topic(line)],
+    });
+    return [...row.partitions]
+      .sort((a, b) => a.partition - b.partition)
+      .map((p) => Number(p.offset));
   }
 
   async endOffsets(line: string): Promise<number[]> {
@@ -271,14 +285,16 @@ export class AdmitterWorld {
 
   async close(): Promise<void> {
     clearInterval(this.heartbeatTimer);
-    if (this.topics.length) await this.admin?.deleteTopics({ topics: this.topics }).catch(() => undefined);
+    if (this.topics.length)
+      await this.admin?.deleteTopics({ topics: this.topics }).catch(() => undefined);
     await this.admin?.deleteGroups([this.env.ADMITTER_GROUP_ID]).catch(() => undefined);
     await this.admin?.disconnect();
     await this.producer?.disconnect();
     const stream = this.redis.scanStream({ match: `${this.env.REDIS_KEY_PREFIX}*`, count: 500 });
     for await (const keys of stream as AsyncIterable<string[]>) {
       // scan returns full names; the client would prefix again, so strip it.
-      if (keys.length) await this.redis.del(...keys.map((k) => k.slice(this.env.REDIS_KEY_PREFIX.length)));
+      if (keys.length)
+        await this.redis.del(...keys.map((k) => k.slice(this.env.REDIS_KEY_PREFIX.length)));
     }
     await this.redis.quit();
   }

@@ -2,11 +2,8 @@
 // PostgreSQL database and Redis key prefix per test file, and coupon-service
 // instances as real processes (the built dist/ entry point).
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnv } from 'node:util';
 import { ClientTCP } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import { Client } from 'pg';
@@ -16,45 +13,11 @@ import { loadEnv } from '@app/config';
 import { IssueCouponCommand, IssueCouponResult } from '@app/contracts';
 import { dataSourceOptions } from '../../apps/coupon-service/src/database/data-source';
 import { runMigrations } from '../../apps/coupon-service/src/migrate';
+import { freePort, randomName, ROOT, waitFor } from './common';
 
-export const ROOT = join(__dirname, '..', '..');
+export { freePort, randomName, ROOT, waitFor } from './common';
 
-// Jest gives each test file its own copy of process.env, which
-// process.loadEnvFile (test/support/load-env.ts) does not write to; copy
-// .env's values into it here (variables already set win, as with loadEnvFile).
-const envFile = join(ROOT, '.env');
-if (existsSync(envFile)) {
-  for (const [key, value] of Object.entries(parseEnv(readFileSync(envFile, 'utf8')))) {
-    if (process.env[key] === undefined) process.env[key] = value;
-  }
-}
 export const MAIN_JS = join(ROOT, 'dist', 'apps', 'coupon-service', 'src', 'main.js');
-
-export const randomName = (prefix: string): string => `${prefix}${randomBytes(5).toString('hex')}`;
-
-export async function waitFor<T>(
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  timeoutMs: number,
-  what = 'condition',
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 const adminClient = () => {
   const env = loadEnv();
@@ -140,17 +103,6 @@ export class CouponTestWorld {
     );
     return rows[0]!.n;
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One coupon-service process. */

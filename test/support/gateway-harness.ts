@@ -7,53 +7,14 @@ import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload, Transport } from '@nestjs/microservices';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { parseEnv } from 'node:util';
+import { randomUUID } from 'node:crypto';
 import { createHttpApp } from '@app/common';
 import { Env, loadEnv } from '@app/config';
 import { CouponPatterns, CouponView, IssueCouponCommand, IssueCouponResult } from '@app/contracts';
 import { GatewayModule } from '../../apps/queue-gateway/src/app.module';
+import { freePort, randomName } from './common';
 
-export const randomName = (prefix: string): string => `${prefix}${randomBytes(5).toString('hex')}`;
-
-/** Polls `probe` until it returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  timeoutMs: number,
-  what = 'condition',
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort, randomName, waitFor } from './common';
 
 /** In-memory coupon service state; tests change it directly. */
 export class FakeCoupons {
@@ -143,16 +104,9 @@ export async function startFakeCouponService(
   return { port, state, close: () => app.close() };
 }
 
-/** The project's .env (Jest's sandboxed process.env does not see process.loadEnvFile). */
-function dotEnv(): Record<string, string> {
-  const file = join(__dirname, '..', '..', '.env');
-  return existsSync(file) ? (parseEnv(readFileSync(file, 'utf8')) as Record<string, string>) : {};
-}
-
 /** An Env for one test file: random Kafka and Redis names, the rest from .env. */
 export function gatewayEnv(overrides: Record<string, string> = {}): Env {
   return loadEnv({
-    ...dotEnv(),
     ...process.env,
     KAFKA_TOPIC_PREFIX: randomName('test.gw.'),
     ADMITTER_GROUP_ID: randomName('test-gw-admitter-'),

@@ -8,9 +8,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, waitFor } from './gateway-harness';
+import { freePort, ROOT, waitFor } from './common';
 
-const ROOT = join(__dirname, '..', '..');
 const KAFKA = join(ROOT, 'tools', 'kafka');
 const javaArgs = (heap: string) => [
   ...heap.split(' '),

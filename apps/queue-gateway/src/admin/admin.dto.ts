@@ -2,10 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 
 export class LineSettingsPatchDto {
-  @ApiPropertyOptional({ example: 50, description: 'Admissions per second (token bucket refill)' })
+  @ApiPropertyOptional({
+    example: 50,
+    description: 'Admissions per second (token bucket refill); 0 pauses the line (skips still advance)',
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0.001)
+  @Min(0)
   @Max(1_000_000)
   ratePerSec?: number;
 
