@@ -1,5 +1,5 @@
 import { createHttpApp, exitOnConfigError } from '@app/common';
-import { Env, loadEnv } from '@app/config';
+import { loadEnv } from '@app/config';
 import { GatewayModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
@@ -7,8 +7,9 @@ async function bootstrap(): Promise<void> {
   const app = await createHttpApp(GatewayModule.forRoot(env), {
     title: 'Queue gateway',
     description: 'Kafka-offset virtual waiting room in front of the coupon service',
+    keepAliveSeconds: env.GATEWAY_KEEPALIVE_SECONDS,
   });
-  await app.listen(app.get(Env).GATEWAY_PORT, env.GATEWAY_HOST);
+  await app.listen(env.GATEWAY_PORT, env.GATEWAY_HOST);
 }
 
 bootstrap().catch(exitOnConfigError('queue-gateway'));

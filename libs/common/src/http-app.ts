@@ -13,6 +13,8 @@ export interface HttpAppOptions {
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
   swagger?: boolean;
+  /** Idle keep-alive timeout; longer than a load balancer's, so it never reuses a closed socket. */
+  keepAliveSeconds?: number;
 }
 
 /**
@@ -27,7 +29,11 @@ export async function createHttpApp(
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
-    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 16 * 1024, trustProxy: true }),
+    new FastifyAdapter({
+      bodyLimit: options.bodyLimit ?? 16 * 1024,
+      trustProxy: true,
+      keepAliveTimeout: (options.keepAliveSeconds ?? 65) * 1000,
+    }),
     { bufferLogs: true },
   );
   configureHttpApp(app, options);

@@ -20,73 +20,116 @@ const toBool = ({ value }: { value: unknown }) =>
  * boot by {@link loadEnv}; README.md's configuration table mirrors this class.
  */
 export class Env {
+  // ---- every app ----
+  /** development, test or production. */
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
 
+  /** pino log level. */
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
   // ---- queue gateway (HTTP) ----
+  /** Interface the gateway (and the admitter's HTTP port) binds to; 0.0.0.0 in a container. */
   @IsString()
   GATEWAY_HOST = '127.0.0.1';
 
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  /** The gateway's HTTP port. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   GATEWAY_PORT = 3000;
 
   /** Seconds an HTTP keep-alive connection may idle. */
-  @Type(() => Number) @IsInt() @Min(1)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   GATEWAY_KEEPALIVE_SECONDS = 65;
 
   // ---- admitter ----
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  /** The admitter's HTTP port (health, metrics). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   ADMITTER_HTTP_PORT = 3002;
 
-  @IsString() @Matches(/^[A-Za-z0-9._-]+$/)
+  /** Consumer group of the admitter; its committed offsets are the lines' committedOffset. */
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]+$/)
   ADMITTER_GROUP_ID = 'wr-admitter';
 
   /** Default admissions per second per line (token bucket); changeable at runtime. */
-  @Type(() => Number) @Min(0.001)
+  @Type(() => Number)
+  @Min(0.001)
   ADMISSION_RATE_PER_SEC = 50;
 
   /** Default burst of the token bucket. */
-  @Type(() => Number) @IsInt() @Min(1)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   ADMISSION_BURST = 50;
 
   /** Default cap on concurrently admitted, unspent passes per line; 0 = no cap. */
-  @Type(() => Number) @IsInt() @Min(0)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   ADMISSION_MAX_ACTIVE = 0;
 
   /** How long an admitted ticket may be used. */
-  @Type(() => Number) @IsInt() @Min(1)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   PASS_TTL_SECONDS = 300;
 
   /** A waiting ticket whose holder has not polled for this long is skipped at the head. */
-  @Type(() => Number) @IsInt() @Min(1)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   ABANDON_AFTER_SECONDS = 30;
 
   // ---- coupon service (TCP microservice + HTTP health) ----
+  /** Where the gateway reaches the coupon service (TCP). */
   @IsString()
   COUPON_SERVICE_HOST = '127.0.0.1';
 
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  /** The coupon service's TCP port. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   COUPON_SERVICE_PORT = 3001;
 
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  /** The coupon service's HTTP port (health, metrics). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   COUPON_SERVICE_HTTP_PORT = 3003;
 
-  @Type(() => Number) @IsInt() @Min(1)
+  /** Deadline of a gateway call to the coupon service; past it the client gets 503. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   COUPON_SERVICE_TIMEOUT_MS = 3000;
 
   /** Lease TTL of the per-(coupon, user) issue lock: how long a crashed holder blocks that user. */
-  @Type(() => Number) @IsInt() @Min(1)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   COUPON_LOCK_TTL_MS = 5000;
 
   /** How long an issue waits for the per-(coupon, user) lock before answering busy (503 + Retry-After). */
-  @Type(() => Number) @IsInt() @Min(0)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   COUPON_LOCK_WAIT_MS = 1000;
 
   /** How often each coupon-service instance reconciles Redis with PostgreSQL (reclaims crashed reservations). */
-  @Type(() => Number) @IsInt() @Min(100)
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
   COUPON_RECONCILE_INTERVAL_MS = 10000;
 
   /** Interface the coupon service's TCP and HTTP listeners bind to (0.0.0.0 in a container). */
@@ -94,70 +137,108 @@ export class Env {
   COUPON_SERVICE_BIND_HOST = '127.0.0.1';
 
   // ---- Kafka ----
-  @IsString() @Matches(/^[^,\s]+(,[^,\s]+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })
+  /** Bootstrap brokers, comma-separated. */
+  @IsString()
+  @Matches(/^[^,\s]+(,[^,\s]+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })
   KAFKA_BROKERS = '127.0.0.1:9092';
 
+  /** Kafka client id. */
   @IsString()
   KAFKA_CLIENT_ID = 'waiting-room';
 
   /** Each line (coupon code) is its own topic: `${KAFKA_TOPIC_PREFIX}${code}`. */
-  @IsString() @Matches(/^[A-Za-z0-9._-]*$/)
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]*$/)
   KAFKA_TOPIC_PREFIX = 'wr.line.';
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(64)
+  /** Partitions of a new line topic (admission order across them follows append time). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
   LINE_PARTITIONS = 1;
 
   /** How often the shared offsets view is refreshed. */
-  @Type(() => Number) @IsInt() @Min(20) @Max(5000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(20)
+  @Max(5000)
   VIEW_REFRESH_MS = 200;
 
   /** Linger of the enqueue micro-batcher. */
-  @Type(() => Number) @IsInt() @Min(0) @Max(100)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100)
   ENQUEUE_LINGER_MS = 2;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(10000)
+  /** Most ticket records in one produce request. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
   ENQUEUE_MAX_BATCH = 500;
 
   // ---- Redis ----
+  /** Redis host. */
   @IsString()
   REDIS_HOST = '127.0.0.1';
 
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  /** Redis port. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   REDIS_PORT = 6379;
 
+  /** Redis password (empty: none). */
   @IsString()
   REDIS_PASSWORD = '';
 
   /** Prefix of every key this deployment writes (tests use a random one). */
-  @IsString() @Matches(/^[A-Za-z0-9:._-]*$/)
+  @IsString()
+  @Matches(/^[A-Za-z0-9:._-]*$/)
   REDIS_KEY_PREFIX = 'wr:';
 
   // ---- PostgreSQL ----
+  /** PostgreSQL host. */
   @IsString()
   POSTGRES_HOST = '127.0.0.1';
 
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  /** PostgreSQL port. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   POSTGRES_PORT = 5432;
 
+  /** PostgreSQL role. */
   @IsString()
   POSTGRES_USER = 'waitingroom';
 
+  /** PostgreSQL password. */
   @IsString()
   POSTGRES_PASSWORD = 'waitingroom';
 
+  /** PostgreSQL database. */
   @IsString()
   POSTGRES_DB = 'waitingroom';
 
-  @Type(() => Number) @IsInt() @Min(1)
+  /** Connections per coupon-service instance. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   POSTGRES_POOL_SIZE = 20;
 
   // ---- security ----
   /** HMAC key for signing tickets (HS256). At least 32 characters. */
-  @IsString() @MinLength(32, { message: 'TICKET_SECRET must be at least 32 characters' })
+  @IsString()
+  @MinLength(32, { message: 'TICKET_SECRET must be at least 32 characters' })
   TICKET_SECRET = '';
 
   /** Key id written into each ticket's header, so keys can rotate. */
-  @IsString() @Matches(/^[A-Za-z0-9._-]{1,32}$/)
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]{1,32}$/)
   TICKET_KEY_ID = 'k1';
 
   /** Older keys still accepted for verification: `kid:secret,kid:secret`. */
@@ -165,10 +246,13 @@ export class Env {
   TICKET_PREVIOUS_KEYS = '';
 
   /** Bearer token for /api/admin/*. At least 16 characters. */
-  @IsString() @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
   @MaxLength(256)
   ADMIN_TOKEN = '';
 
-  @Transform(toBool) @IsBoolean()
+  /** Serve OpenAPI docs at /docs. */
+  @Transform(toBool)
+  @IsBoolean()
   SWAGGER_ENABLED = true;
 }
