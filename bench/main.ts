@@ -243,8 +243,12 @@ async function main(): Promise<void> {
     };
 
     // ---- throughput against the bare route ----
-    const cannon = (opts: Partial<autocannon.Options> & { url: string }) =>
-      autocannon({ connections: CONNECTIONS, duration: DURATION, pipelining: 1, method: 'POST', ...opts });
+    // Each measured run follows a 2 s warm-up of the same requests (JIT, connection pools), discarded.
+    const cannon = async (opts: Partial<autocannon.Options> & { url: string }) => {
+      const base = { connections: CONNECTIONS, pipelining: 1, method: 'POST' as const, ...opts };
+      await autocannon({ ...base, duration: 2 });
+      return autocannon({ ...base, duration: DURATION });
+    };
     let bareRps = NaN;
     await phase('bare route (baseline)', async () => {
       const r = await cannon({
@@ -554,7 +558,7 @@ from that one run. Do not edit by hand: run it again.
 
 - Date: ${f('date')}; total run time ${f('totalSeconds', ' s')}
 - Machine: ${f('nproc')} CPUs (${f('cpu')}), ${f('memGiB', ' GiB')} memory, Node ${f('node')}
-- Command: \`npm run bench\` (autocannon ${CONNECTIONS} connections x ${DURATION} s per HTTP figure, loopback only;
+- Command: \`npm run bench\` (autocannon ${CONNECTIONS} connections x ${DURATION} s per HTTP figure after a 2 s warm-up, loopback only;
   the bench starts its own gateway, admitter, coupon service and baseline app, with their own
   Redis prefix, Kafka topics, consumer group and databases, and removes them afterwards)
 - Everything (Kafka, Redis, PostgreSQL, the apps and the load generator) shares the same ${f('nproc')} cores.
