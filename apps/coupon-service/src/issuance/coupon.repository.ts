@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { WalletEntry } from '@app/contracts';
 
 export interface CouponRow {
@@ -47,6 +49,15 @@ SELECT (SELECT count(*) FROM f)::int AS fenced, (SELECT id FROM w) AS id, (SELEC
 export class CouponRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  /**
+   * The pg pool under TypeORM, for the one statement on the hot path: run as a
+   * named prepared statement, PostgreSQL parses and plans it once per connection
+   * instead of on every issue.
+   */
+  private pool(): Pool {
+    return (this.db.driver as PostgresDriver).master as Pool;
+  }
+
   async coupons(): Promise<CouponRow[]> {
     return this.db.query(`SELECT code, name, discount, quantity, epoch FROM coupon ORDER BY code`);
   }
@@ -66,14 +77,13 @@ export class CouponRepository {
     lockKey: string;
     fence: number;
   }): Promise<FencedInsertResult> {
-    const rows: { fenced: number; id: string | null; issued_at: Date | null }[] =
-      await this.db.query(INSERT_FENCED, [
-        args.code,
-        args.epoch,
-        args.lockKey,
-        args.fence,
-        args.userId,
-      ]);
+    const rows: { fenced: number; id: string | null; issued_at: Date | null }[] = await this.pool()
+      .query({
+        name: 'coupon_insert_fenced',
+        text: INSERT_FENCED,
+        values: [args.code, args.epoch, args.lockKey, args.fence, args.userId],
+      })
+      .then((r) => r.rows);
     const row = rows[0];
     if (!row || row.fenced === 0) return { outcome: 'stale' };
     if (row.id === null || row.issued_at === null) return { outcome: 'duplicate' };
