@@ -103,6 +103,13 @@ describe('TicketSigner', () => {
           () => false,
         );
 
+    it('signs tokens jose verifies, with the claims and header it expects', async () => {
+      const token = await signer().sign({ ...claims, iat: 1700000000 });
+      const { payload, protectedHeader } = await jwtVerify(token, key, { algorithms: ['HS256'] });
+      expect(protectedHeader).toEqual({ alg: 'HS256', kid: 'k1', typ: 'queue-ticket' });
+      expect(payload).toEqual({ ...claims, iat: 1700000000 });
+    });
+
     it('on genuine and tampered tokens', async () => {
       const s = signer();
       const token = await s.sign(claims);
