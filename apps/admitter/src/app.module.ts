@@ -1,14 +1,17 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { createLoggerModule, MetricsModule } from '@app/common';
+import { createLoggerModule, HealthController, MetricsModule, readinessChecks } from '@app/common';
 import { ConfigModule, Env, loadEnv } from '@app/config';
-import { KafkaModule } from '@app/kafka';
-import { RedisModule } from '@app/redis';
+import { KafkaHealthIndicator, KafkaModule } from '@app/kafka';
+import { RedisHealthIndicator, RedisModule } from '@app/redis';
 import { AdmissionService } from './admission/admission.service';
 import { AdmissionStore } from './admission/admission.store';
 import { AdmitterMetrics } from './admission/admitter.metrics';
-import { ADMITTER_OPTIONS, AdmitterOptions, defaultAdmitterOptions } from './admission/admitter.options';
-import { HealthController } from './health/health.controller';
+import {
+  ADMITTER_OPTIONS,
+  AdmitterOptions,
+  defaultAdmitterOptions,
+} from './admission/admitter.options';
 
 @Module({})
 export class AdmitterModule {
@@ -26,6 +29,13 @@ export class AdmitterModule {
       ],
       controllers: [HealthController],
       providers: [
+        readinessChecks(
+          [KafkaHealthIndicator, RedisHealthIndicator],
+          (kafka: KafkaHealthIndicator, redis: RedisHealthIndicator) => [
+            () => kafka.isHealthy(),
+            () => redis.isHealthy(),
+          ],
+        ),
         { provide: ADMITTER_OPTIONS, useValue: { ...defaultAdmitterOptions, ...options } },
         AdmissionStore,
         AdmitterMetrics,

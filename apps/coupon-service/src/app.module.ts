@@ -1,13 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
+import { TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type Redis from 'ioredis';
-import { createLoggerModule, MetricsModule } from '@app/common';
+import { createLoggerModule, HealthController, MetricsModule, readinessChecks } from '@app/common';
 import { ConfigModule, Env, loadEnv } from '@app/config';
 import { RedisLock } from '@app/lock';
-import { REDIS, RedisModule } from '@app/redis';
+import { REDIS, RedisHealthIndicator, RedisModule } from '@app/redis';
 import { dataSourceOptions } from './database/data-source';
-import { HealthController } from './health/health.controller';
 import { CouponCatalog } from './issuance/coupon-catalog.service';
 import { CouponQueries } from './issuance/coupon-queries.service';
 import { CouponStockStore } from './issuance/coupon-stock.store';
@@ -34,6 +33,13 @@ export class CouponServiceModule {
       ],
       controllers: [CouponController, HealthController],
       providers: [
+        readinessChecks(
+          [TypeOrmHealthIndicator, RedisHealthIndicator],
+          (db: TypeOrmHealthIndicator, redis: RedisHealthIndicator) => [
+            () => db.pingCheck('postgres', { timeout: 1000 }),
+            () => redis.isHealthy(),
+          ],
+        ),
         {
           provide: RedisLock,
           inject: [REDIS],

@@ -1,14 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { createLoggerModule, MetricsModule } from '@app/common';
+import { createLoggerModule, HealthController, MetricsModule, readinessChecks } from '@app/common';
 import { ConfigModule, Env, loadEnv } from '@app/config';
-import { KafkaModule } from '@app/kafka';
-import { RedisModule } from '@app/redis';
+import { KafkaHealthIndicator, KafkaModule } from '@app/kafka';
+import { RedisHealthIndicator, RedisModule } from '@app/redis';
 import { TicketModule } from '@app/ticket';
 import { AdminModule } from './admin/admin.module';
 import { CatalogModule } from './catalog';
 import { CouponHealthIndicator } from './health/coupon-health.indicator';
-import { HealthController } from './health/health.controller';
 import { QueueModule } from './queue/queue.module';
 
 @Module({})
@@ -29,7 +28,17 @@ export class GatewayModule {
         AdminModule,
       ],
       controllers: [HealthController],
-      providers: [CouponHealthIndicator],
+      providers: [
+        CouponHealthIndicator,
+        readinessChecks(
+          [KafkaHealthIndicator, RedisHealthIndicator, CouponHealthIndicator],
+          (
+            kafka: KafkaHealthIndicator,
+            redis: RedisHealthIndicator,
+            coupons: CouponHealthIndicator,
+          ) => [() => kafka.isHealthy(), () => redis.isHealthy(), () => coupons.isHealthy()],
+        ),
+      ],
     };
   }
 }

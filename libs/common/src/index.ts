@@ -6,3 +6,4 @@ export * from './logging';
 export * from './http-app';
 export * from './timeout';
 export * from './bootstrap';
+export * from './health';
