@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Admin, Kafka, logLevel, LogEntry, Producer } from 'kafkajs';
+import { Admin, Kafka, logLevel, LogEntry } from 'kafkajs';
 import { withTimeout } from '@app/common/timeout';
 import { Env } from '@app/config';
 
@@ -15,14 +15,15 @@ const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
  * the rest of the code talks to this adapter (and the ports built on it), never
  * to kafkajs, and the client can be swapped here.
  *
- * One Kafka client, one idempotent producer and one admin per process, created
- * lazily and shared: nothing here is created per request.
+ * One Kafka client and one admin per process, created lazily and shared:
+ * nothing here is created per request. The ticket log owns its producer
+ * (see TicketLog: bounded retries, replaced after a failed send); the
+ * admitter owns its consumer (LineConsumer).
  */
 @Injectable()
 export class KafkaClient implements OnApplicationShutdown {
   private readonly logger = new Logger('Kafka');
   readonly kafka: Kafka;
-  private producerPromise?: Promise<Producer>;
   private adminPromise?: Promise<Admin>;
 
   constructor(readonly env: Env) {
@@ -40,15 +41,6 @@ export class KafkaClient implements OnApplicationShutdown {
     });
   }
 
-  /** The shared idempotent producer (acks=all is set per send). */
-  producer(): Promise<Producer> {
-    this.producerPromise ??= connectOnce(
-      this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false }),
-      () => (this.producerPromise = undefined),
-    );
-    return this.producerPromise;
-  }
-
   admin(): Promise<Admin> {
     this.adminPromise ??= connectOnce(this.kafka.admin(), () => (this.adminPromise = undefined));
     return this.adminPromise;
@@ -61,12 +53,8 @@ export class KafkaClient implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const closing = [this.producerPromise, this.adminPromise].map(async (p) => {
-      if (!p) return;
-      const client = await p.catch(() => undefined);
-      await client?.disconnect().catch(() => undefined);
-    });
-    await Promise.all(closing);
+    const admin = await this.adminPromise?.catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
   }
 }
 

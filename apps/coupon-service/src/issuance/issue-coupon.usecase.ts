@@ -21,6 +21,10 @@ const duration = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
 });
 
+/** pg-pool's error when no connection became free in time (the query was never sent). */
+const isPoolCheckoutTimeout = (error: unknown): boolean =>
+  (error as Error)?.message === 'timeout exceeded when trying to connect';
+
 /**
  * Issues one coupon to one user.
  *
@@ -39,10 +43,6 @@ const duration = new Histogram({
  * sold-out and lock timeouts return before reserving, and a refused insert
  * gives its reservation back (compare-and-delete on this holder's mark).
  */
-/** pg-pool's error when no connection became free in time (the query was never sent). */
-const isPoolCheckoutTimeout = (error: unknown): boolean =>
-  (error as Error)?.message === 'timeout exceeded when trying to connect';
-
 @Injectable()
 export class IssueCouponUseCase {
   private readonly logger = new Logger(IssueCouponUseCase.name);
