@@ -6,8 +6,8 @@ import request from 'supertest';
 import { Env } from '@app/config';
 import { REDIS } from '@app/redis';
 import { KafkaClient } from '@app/kafka';
-import { lineTopic } from '@app/queue';
 import {
+  dropKafkaPrefix,
   dropRedisPrefix,
   FakeCouponService,
   freePort,
@@ -51,9 +51,7 @@ describe('queue gateway HTTP edge', () => {
 
   afterAll(async () => {
     const admin = await app.get(KafkaClient).admin();
-    await admin
-      .deleteTopics({ topics: [lineTopic(env.KAFKA_TOPIC_PREFIX, LINE)] })
-      .catch(() => undefined);
+    await dropKafkaPrefix(admin, env.KAFKA_TOPIC_PREFIX).catch(() => undefined);
     await dropRedisPrefix(app.get(REDIS), env.REDIS_KEY_PREFIX);
     await app.close();
     await coupons.close();

@@ -10,6 +10,7 @@ import { KafkaClient } from '@app/kafka';
 import { lineTopic } from '@app/queue';
 import { REDIS } from '@app/redis';
 import {
+  dropKafkaPrefix,
   dropRedisPrefix,
   FakeCouponService,
   gatewayEnv,
@@ -48,7 +49,7 @@ describe('queue gateway with several partitions and concurrent arrivals', () => 
 
   afterAll(async () => {
     const admin = await app.get(KafkaClient).admin();
-    await admin.deleteTopics({ topics: [topic()] }).catch(() => undefined);
+    await dropKafkaPrefix(admin, env.KAFKA_TOPIC_PREFIX);
     await dropRedisPrefix(app.get(REDIS), env.REDIS_KEY_PREFIX);
     await app.close();
     await coupons.close();

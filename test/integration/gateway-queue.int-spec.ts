@@ -9,6 +9,7 @@ import { KafkaClient } from '@app/kafka';
 import { lineTopic, RedisKeys, TicketFields } from '@app/queue';
 import { REDIS } from '@app/redis';
 import {
+  dropKafkaPrefix,
   dropRedisPrefix,
   FakeCouponService,
   gatewayEnv,
@@ -95,8 +96,7 @@ describe('queue gateway (real Kafka and Redis)', () => {
 
   afterAll(async () => {
     const admin = await kafka.admin();
-    const topics = [LINE, OTHER].map((l) => lineTopic(env.KAFKA_TOPIC_PREFIX, l));
-    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await dropKafkaPrefix(admin, env.KAFKA_TOPIC_PREFIX);
     await dropRedisPrefix(redis, env.REDIS_KEY_PREFIX);
     await app.close();
     await coupons.close();

@@ -117,6 +117,15 @@ export function gatewayEnv(overrides: Record<string, string> = {}): Env {
   });
 }
 
+/** Deletes every line topic under a test's topic prefix (the gateway opens a line per known coupon). */
+export async function dropKafkaPrefix(
+  admin: { listTopics(): Promise<string[]>; deleteTopics(o: { topics: string[] }): Promise<void> },
+  prefix: string,
+): Promise<void> {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+}
+
 /** Deletes every key under a test's Redis prefix (the client adds the prefix to the arguments). */
 export async function dropRedisPrefix(redis: Redis, prefix: string): Promise<void> {
   const keys = await redis.keys(`${prefix}*`);

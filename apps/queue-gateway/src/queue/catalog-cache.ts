@@ -17,6 +17,8 @@ export class CatalogCache implements OnModuleInit, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private failing = false;
+  /** Called with the codes, with stock, that a refresh saw for the first time (the gateway opens their lines). */
+  onNewCoupons?: (codes: string[]) => void;
 
   constructor(private readonly client: CouponClient) {}
 
@@ -48,7 +50,11 @@ export class CatalogCache implements OnModuleInit, OnApplicationShutdown {
 
   async refresh(): Promise<void> {
     const list = await this.client.list();
+    const fresh = list
+      .filter((c) => c.remaining > 0 && !this.coupons?.has(c.code))
+      .map((c) => c.code);
     this.coupons = new Map(list.map((c) => [c.code, c]));
+    if (fresh.length > 0) this.onNewCoupons?.(fresh);
   }
 
   private async loop(): Promise<void> {

@@ -49,6 +49,15 @@ export class QueueService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    // Each coupon's line topic is created as soon as the coupon is known, not at its
+    // first arrival, so the admitter has it subscribed before the event starts.
+    this.catalog.onNewCoupons = (codes) => {
+      for (const code of codes) {
+        this.log.ensureTopic(this.topic(code)).catch((error: Error) => {
+          this.logger.warn(`could not open line ${code} yet: ${error.message}`);
+        });
+      }
+    };
     this.log.onBatch = (size, seconds) => {
       this.metrics.produceBatchSize.observe(size);
       this.metrics.produceDuration.observe(seconds);
