@@ -30,7 +30,10 @@ class BareModule {
 
 async function main(): Promise<void> {
   const env = loadEnv();
-  const app = await createHttpApp(BareModule.forRoot(env), { title: 'bare', description: 'benchmark baseline' });
+  const app = await createHttpApp(BareModule.forRoot(env), {
+    title: 'bare',
+    description: 'benchmark baseline',
+  });
   await app.listen(Number(process.env.BARE_PORT ?? 3199), '127.0.0.1');
 }
 

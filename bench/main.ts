@@ -140,18 +140,34 @@ async function main(): Promise<void> {
   const admin = { authorization: `Bearer ${base.ADMIN_TOKEN}`, 'content-type': 'application/json' };
   const kafka = new KafkaClient(loadEnv(env));
   const pgAdmin = new Client({
-    host: base.POSTGRES_HOST, port: base.POSTGRES_PORT, user: base.POSTGRES_USER,
-    password: base.POSTGRES_PASSWORD, database: base.POSTGRES_DB,
+    host: base.POSTGRES_HOST,
+    port: base.POSTGRES_PORT,
+    user: base.POSTGRES_USER,
+    password: base.POSTGRES_PASSWORD,
+    database: base.POSTGRES_DB,
   });
   await pgAdmin.connect();
   const cleanups: (() => Promise<unknown>)[] = [];
   cleanup = async () => {
     for (const { child } of procs) child.kill('SIGTERM');
-    await Promise.all(procs.map(({ child }) => (child.exitCode === null ? new Promise((r) => {
-      const t = setTimeout(() => { child.kill('SIGKILL'); r(null); }, 5000);
-      child.once('exit', () => { clearTimeout(t); r(null); });
-    }) : null)));
-    for (const c of cleanups.reverse()) await c().catch((e) => log(`cleanup: ${(e as Error).message}`));
+    await Promise.all(
+      procs.map(({ child }) =>
+        child.exitCode === null
+          ? new Promise((r) => {
+              const t = setTimeout(() => {
+                child.kill('SIGKILL');
+                r(null);
+              }, 5000);
+              child.once('exit', () => {
+                clearTimeout(t);
+                r(null);
+              });
+            })
+          : null,
+      ),
+    );
+    for (const c of cleanups.reverse())
+      await c().catch((e) => log(`cleanup: ${(e as Error).message}`));
     await pgAdmin.end().catch(() => undefined);
   };
 
@@ -176,7 +192,11 @@ async function main(): Promise<void> {
       await kafka.onApplicationShutdown();
     });
     cleanups.push(async () => {
-      const r = new Redis({ host: base.REDIS_HOST, port: base.REDIS_PORT, password: base.REDIS_PASSWORD || undefined });
+      const r = new Redis({
+        host: base.REDIS_HOST,
+        port: base.REDIS_PORT,
+        password: base.REDIS_PASSWORD || undefined,
+      });
       for (const p of [redisPrefix, `bench-naive-${RID}:`]) {
         let cursor = '0';
         do {
@@ -189,7 +209,13 @@ async function main(): Promise<void> {
     });
     await run(process.execPath, ['dist/apps/coupon-service/src/migrate.js'], { env });
     // Benchmark-only coupons in the bench's own database, so phases never share stock.
-    const coupons = new Client({ host: base.POSTGRES_HOST, port: base.POSTGRES_PORT, user: base.POSTGRES_USER, password: base.POSTGRES_PASSWORD, database: db });
+    const coupons = new Client({
+      host: base.POSTGRES_HOST,
+      port: base.POSTGRES_PORT,
+      user: base.POSTGRES_USER,
+      password: base.POSTGRES_PASSWORD,
+      database: db,
+    });
     await coupons.connect();
     await coupons.query(
       `INSERT INTO coupon (code, name, discount, quantity) VALUES
@@ -206,26 +232,39 @@ async function main(): Promise<void> {
       await waitReady(`http://127.0.0.1:${couponHttp}/health/ready`);
       start('admitter', 'dist/apps/admitter/src/main.js', env);
       gateway = start('queue-gateway', 'dist/apps/queue-gateway/src/main.js', env);
-      await Promise.all([waitReady(`${gw}/health/ready`), waitReady(`http://127.0.0.1:${admitterHttp}/health/ready`)]);
+      await Promise.all([
+        waitReady(`${gw}/health/ready`),
+        waitReady(`http://127.0.0.1:${admitterHttp}/health/ready`),
+      ]);
       stackUp = true;
     });
     // the bare route is POST-only: any HTTP answer means it listens
     await waitReadyAny(`http://127.0.0.1:${barePort}/bare`);
     const stackPhase = (name: string, fn: () => Promise<void>) =>
-      stackUp ? phase(name, fn) : (failures.push(`${name}: skipped, the stack did not start`), Promise.resolve());
+      stackUp
+        ? phase(name, fn)
+        : (failures.push(`${name}: skipped, the stack did not start`), Promise.resolve());
     log(`gateway ${gw}, run id ${RID}, logs ${LOGS}`);
 
     const post = async (code: string, userId: string, ticket?: string) => {
       const res = await fetch(`${gw}/api/coupons/${code}/issue`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(ticket ? { 'x-queue-ticket': ticket } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(ticket ? { 'x-queue-ticket': ticket } : {}),
+        },
         body: JSON.stringify({ userId }),
       });
-      return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
+      return {
+        status: res.status,
+        body: (await res.json().catch(() => null)) as Record<string, unknown> | null,
+      };
     };
     const setRate = async (code: string, ratePerSec: number, burst: number) => {
       const res = await fetch(`${gw}/api/admin/lines/${code}`, {
-        method: 'PUT', headers: admin, body: JSON.stringify({ ratePerSec, burst, maxActive: 0 }),
+        method: 'PUT',
+        headers: admin,
+        body: JSON.stringify({ ratePerSec, burst, maxActive: 0 }),
       });
       if (!res.ok) throw new Error(`PUT /api/admin/lines/${code} answered ${res.status}`);
     };
@@ -238,7 +277,9 @@ async function main(): Promise<void> {
       let done = 0;
       for (const p of ends) {
         end += Number(p.high);
-        const c = Number(committed[0]?.partitions.find((x) => x.partition === p.partition)?.offset ?? -1);
+        const c = Number(
+          committed[0]?.partitions.find((x) => x.partition === p.partition)?.offset ?? -1,
+        );
         done += c < 0 ? Number(p.low) : c;
       }
       return { end, committed: done };
@@ -254,7 +295,8 @@ async function main(): Promise<void> {
     let bareRps = NaN;
     await phase('bare route (baseline)', async () => {
       const r = await cannon({
-        url: `http://127.0.0.1:${barePort}/bare`, headers: { 'content-type': 'application/json' },
+        url: `http://127.0.0.1:${barePort}/bare`,
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ userId: 'bench-user' }),
       });
       bareRps = r['2xx'] / r.duration;
@@ -266,21 +308,25 @@ async function main(): Promise<void> {
     const captured: { ticket: string; userId: string }[] = [];
     await stackPhase('enqueue (first requests, unique users)', async () => {
       const warm = await post('A0001', `warm-${RID}`);
-      if (warm.status !== 307) throw new Error(`first enqueue answered ${warm.status}: ${JSON.stringify(warm.body)}`);
+      if (warm.status !== 307)
+        throw new Error(`first enqueue answered ${warm.status}: ${JSON.stringify(warm.body)}`);
       let n = 0;
       const r = await cannon({
-        url: `${gw}/api/coupons/A0001/issue`, headers: { 'content-type': 'application/json' },
-        requests: [{
-          setupRequest: (req, ctx) => {
-            ctx.userId = `e-${RID}-${n++}`;
-            return { ...req, body: JSON.stringify({ userId: ctx.userId }) };
+        url: `${gw}/api/coupons/A0001/issue`,
+        headers: { 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (req, ctx) => {
+              ctx.userId = `e-${RID}-${n++}`;
+              return { ...req, body: JSON.stringify({ userId: ctx.userId }) };
+            },
+            onResponse: (status, _body, ctx, headers) => {
+              if (status === 307 && captured.length < 5000) {
+                captured.push({ ticket: headers['x-queue-ticket'], userId: String(ctx.userId) });
+              }
+            },
           },
-          onResponse: (status, _body, ctx, headers) => {
-            if (status === 307 && captured.length < 5000) {
-              captured.push({ ticket: headers['x-queue-ticket'], userId: String(ctx.userId) });
-            }
-          },
-        }],
+        ],
       });
       figures.enqueueRps = Math.round(r['3xx'] / r.duration);
       figures.enqueueP50 = r.latency.p50;
@@ -294,16 +340,18 @@ async function main(): Promise<void> {
       let i = 0;
       const r = await cannon({
         url: `${gw}/api/coupons/A0001/issue`,
-        requests: [{
-          setupRequest: (req) => {
-            const c = captured[i++ % captured.length];
-            return {
-              ...req,
-              headers: { 'content-type': 'application/json', 'x-queue-ticket': c.ticket },
-              body: JSON.stringify({ userId: c.userId }),
-            };
+        requests: [
+          {
+            setupRequest: (req) => {
+              const c = captured[i++ % captured.length];
+              return {
+                ...req,
+                headers: { 'content-type': 'application/json', 'x-queue-ticket': c.ticket },
+                body: JSON.stringify({ userId: c.userId }),
+              };
+            },
           },
-        }],
+        ],
       });
       figures.pollRps = Math.round(r['3xx'] / r.duration);
       figures.pollP50 = r.latency.p50;
@@ -316,14 +364,41 @@ async function main(): Promise<void> {
     const payloads = path.join(LOGS, 'records.txt');
     const fill = async (code: string, records: number) => {
       const lines = Array.from({ length: 1000 }, (_, i) =>
-        JSON.stringify({ uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, line: code, userId: `filler-${i}`, issuedAt: Date.now() }));
+        JSON.stringify({
+          uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+          line: code,
+          userId: `filler-${i}`,
+          issuedAt: Date.now(),
+        }),
+      );
       writeFileSync(payloads, lines.join('\n'));
-      const { stdout } = await run('bash', [
-        'scripts/services.sh', 'kafka-java', 'org.apache.kafka.tools.ProducerPerformance',
-        '--topic', lineTopic(prefix, code), '--num-records', String(records), '--payload-file', payloads,
-        '--throughput', '-1', '--producer-props', 'bootstrap.servers=127.0.0.1:9092', 'acks=all',
-      ], { maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
-      return stdout.trim().split('\n').filter((l) => l.includes('records sent')).pop() ?? '';
+      const { stdout } = await run(
+        'bash',
+        [
+          'scripts/services.sh',
+          'kafka-java',
+          'org.apache.kafka.tools.ProducerPerformance',
+          '--topic',
+          lineTopic(prefix, code),
+          '--num-records',
+          String(records),
+          '--payload-file',
+          payloads,
+          '--throughput',
+          '-1',
+          '--producer-props',
+          'bootstrap.servers=127.0.0.1:9092',
+          'acks=all',
+        ],
+        { maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
+      );
+      return (
+        stdout
+          .trim()
+          .split('\n')
+          .filter((l) => l.includes('records sent'))
+          .pop() ?? ''
+      );
     };
     const latencyAt = async (code: string, size: number, key: string) => {
       const head = await post(code, `head-${RID}-${code}`);
@@ -331,14 +406,17 @@ async function main(): Promise<void> {
       const perf = await fill(code, size - 2);
       const userId = `tail-${RID}-${code}`;
       const tail = await post(code, userId);
-      if (tail.status !== 307 || !tail.body) throw new Error(`tail enqueue on ${code} answered ${tail.status}`);
+      if (tail.status !== 307 || !tail.body)
+        throw new Error(`tail enqueue on ${code} answered ${tail.status}`);
       const ticket = String(tail.body.ticket);
       // let the cached view catch up with the fill before measuring
       await sleep(1000);
       const seen = await post(code, userId, ticket);
       const r = await cannon({
-        url: `${gw}/api/coupons/${code}/issue`, connections: 10,
-        headers: { 'content-type': 'application/json', 'x-queue-ticket': ticket }, body: JSON.stringify({ userId }),
+        url: `${gw}/api/coupons/${code}/issue`,
+        connections: 10,
+        headers: { 'content-type': 'application/json', 'x-queue-ticket': ticket },
+        body: JSON.stringify({ userId }),
       });
       const offsets = await lineOffsets(code);
       figures[`${key}Ahead`] = Number(seen.body?.ahead ?? NaN);
@@ -360,7 +438,10 @@ async function main(): Promise<void> {
 
     // ---- issuing: directly, end to end, and the naive baseline ----
     await stackPhase('issue directly at the coupon service (TCP)', async () => {
-      const client: ClientProxy = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port: couponPort } });
+      const client: ClientProxy = ClientProxyFactory.create({
+        transport: Transport.TCP,
+        options: { host: '127.0.0.1', port: couponPort },
+      });
       await client.connect();
       const outcomes: Record<string, number> = {};
       let next = 0;
@@ -369,13 +450,19 @@ async function main(): Promise<void> {
       const worker = async () => {
         while (next < 12_000) {
           const userId = `d-${RID}-${next++}`;
-          const r = await firstValueFrom(client.send<IssueCouponResult>(CouponPatterns.issue, { code: 'DIRECT01', userId }).pipe(timeout(10_000)));
+          const r = await firstValueFrom(
+            client
+              .send<IssueCouponResult>(CouponPatterns.issue, { code: 'DIRECT01', userId })
+              .pipe(timeout(10_000)),
+          );
           outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
           if (r.outcome === 'issued') lastIssued = Date.now();
         }
       };
       await Promise.all(Array.from({ length: ISSUERS }, worker));
-      const list = await firstValueFrom(client.send<CouponView[]>(CouponPatterns.list, {}).pipe(timeout(5000)));
+      const list = await firstValueFrom(
+        client.send<CouponView[]>(CouponPatterns.list, {}).pipe(timeout(5000)),
+      );
       client.close();
       const view = list.find((c) => c.code === 'DIRECT01');
       figures.directIssued = outcomes.issued ?? 0;
@@ -384,7 +471,8 @@ async function main(): Promise<void> {
       figures.directRemaining = view?.remaining ?? NaN;
       const rows = await countWallet(base, db, 'DIRECT01');
       figures.directRows = rows;
-      if (rows > 10_000 || (outcomes.issued ?? 0) !== rows) throw new Error(`oversell or mismatch: ${rows} rows, ${outcomes.issued} issued`);
+      if (rows > 10_000 || (outcomes.issued ?? 0) !== rows)
+        throw new Error(`oversell or mismatch: ${rows} rows, ${outcomes.issued} issued`);
     });
 
     await stackPhase('issue end to end through the gateway (admitted tickets)', async () => {
@@ -393,42 +481,60 @@ async function main(): Promise<void> {
       const users = 3000;
       const tickets: { userId: string; ticket: string }[] = [];
       let k = 0;
-      await Promise.all(Array.from({ length: 50 }, async () => {
-        while (k < users) {
-          const userId = `g-${RID}-${k++}`;
-          const r = await post('E2E00001', userId);
-          if (r.status === 307) tickets.push({ userId, ticket: String(r.body?.ticket) });
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          while (k < users) {
+            const userId = `g-${RID}-${k++}`;
+            const r = await post('E2E00001', userId);
+            if (r.status === 307) tickets.push({ userId, ticket: String(r.body?.ticket) });
+          }
+        }),
+      );
       const deadline = Date.now() + 30_000;
       for (;;) {
         const o = await lineOffsets('E2E00001');
         if (o.committed >= o.end) break;
-        if (Date.now() > deadline) throw new Error(`admission did not reach the tail in 30 s (${o.committed}/${o.end})`);
+        if (Date.now() > deadline)
+          throw new Error(`admission did not reach the tail in 30 s (${o.committed}/${o.end})`);
         await sleep(100);
       }
       const counts: Record<number, number> = {};
       let i = 0;
       let last201 = 0;
       const t0 = Date.now();
-      await Promise.all(Array.from({ length: ISSUERS }, async () => {
-        while (i < tickets.length) {
-          const t = tickets[i++];
-          const r = await post('E2E00001', t.userId, t.ticket);
-          counts[r.status] = (counts[r.status] ?? 0) + 1;
-          if (r.status === 201) last201 = Date.now();
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: ISSUERS }, async () => {
+          while (i < tickets.length) {
+            const t = tickets[i++];
+            const r = await post('E2E00001', t.userId, t.ticket);
+            counts[r.status] = (counts[r.status] ?? 0) + 1;
+            if (r.status === 201) last201 = Date.now();
+          }
+        }),
+      );
       figures.e2eIssued = counts[201] ?? 0;
       figures.e2ePerSec = Math.round((counts[201] ?? 0) / ((last201 - t0) / 1000));
       figures.e2eStatuses = JSON.stringify(counts);
       figures.e2eRows = await countWallet(base, db, 'E2E00001');
-      if (Number(figures.e2eRows) > 3000) throw new Error(`oversell: ${figures.e2eRows} rows for 3000`);
+      if (Number(figures.e2eRows) > 3000)
+        throw new Error(`oversell: ${figures.e2eRows} rows for 3000`);
     });
 
     await phase('naive baseline (SETNX lock around check-then-insert)', async () => {
-      const pool = new Pool({ host: base.POSTGRES_HOST, port: base.POSTGRES_PORT, user: base.POSTGRES_USER, password: base.POSTGRES_PASSWORD, database: naiveDb, max: 20 });
-      const redis = new Redis({ host: base.REDIS_HOST, port: base.REDIS_PORT, password: base.REDIS_PASSWORD || undefined, keyPrefix: `bench-naive-${RID}:` });
+      const pool = new Pool({
+        host: base.POSTGRES_HOST,
+        port: base.POSTGRES_PORT,
+        user: base.POSTGRES_USER,
+        password: base.POSTGRES_PASSWORD,
+        database: naiveDb,
+        max: 20,
+      });
+      const redis = new Redis({
+        host: base.REDIS_HOST,
+        port: base.REDIS_PORT,
+        password: base.REDIS_PASSWORD || undefined,
+        keyPrefix: `bench-naive-${RID}:`,
+      });
       try {
         const naive = new NaiveIssuer(pool, redis);
         await naive.setup('NAIVE', 10000);
@@ -436,11 +542,13 @@ async function main(): Promise<void> {
         let issued = 0;
         const stopAt = Date.now() + DURATION * 1000;
         const t0 = Date.now();
-        await Promise.all(Array.from({ length: ISSUERS }, async () => {
-          while (Date.now() < stopAt && issued < 10000) {
-            if ((await naive.issue('NAIVE', `n-${RID}-${n++}`)) === 'issued') issued++;
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: ISSUERS }, async () => {
+            while (Date.now() < stopAt && issued < 10000) {
+              if ((await naive.issue('NAIVE', `n-${RID}-${n++}`)) === 'issued') issued++;
+            }
+          }),
+        );
         figures.naivePerSec = Math.round(issued / ((Date.now() - t0) / 1000));
         figures.naiveIssued = issued;
         figures.naiveRows = await naive.count('NAIVE');
@@ -466,14 +574,21 @@ async function main(): Promise<void> {
       const sampler = (async () => {
         while (sampling) {
           await sleep(250);
-          const o = await lineOffsets('SWARM001').catch(() => ({ end: 0, committed: lastCommitted }));
+          const o = await lineOffsets('SWARM001').catch(() => ({
+            end: 0,
+            committed: lastCommitted,
+          }));
           const now = Date.now();
           const dt = (now - lastT) / 1000;
           samples.push({
-            t: (now - t0) / 1000, lineLength: Math.max(0, o.end - o.committed),
-            admissionsPerSec: Math.max(0, (o.committed - lastCommitted) / dt), pollsPerSec: (polls - lastPolls) / dt,
+            t: (now - t0) / 1000,
+            lineLength: Math.max(0, o.end - o.committed),
+            admissionsPerSec: Math.max(0, (o.committed - lastCommitted) / dt),
+            pollsPerSec: (polls - lastPolls) / dt,
           });
-          lastT = now; lastCommitted = o.committed; lastPolls = polls;
+          lastT = now;
+          lastCommitted = o.committed;
+          lastPolls = polls;
         }
       })();
       const bot = async (i: number) => {
@@ -497,8 +612,13 @@ async function main(): Promise<void> {
       figures.swarmPolls = polls;
       figures.swarmBots = finished;
       figures.swarmStatuses = JSON.stringify(swarmStatuses);
-      writeFileSync(path.join(ROOT, 'bench', 'swarm-chart.svg'),
-        renderChart(`Swarm: ${bots} bots arriving at 500/s, line admitting 300/s (run ${RID})`, samples));
+      writeFileSync(
+        path.join(ROOT, 'bench', 'swarm-chart.svg'),
+        renderChart(
+          `Swarm: ${bots} bots arriving at 500/s, line admitting 300/s (run ${RID})`,
+          samples,
+        ),
+      );
     });
 
     // ---- infrastructure limits ----
@@ -506,22 +626,68 @@ async function main(): Promise<void> {
       const topic = `bench-perf-${RID}`; // outside the line prefix: not a line
       cleanups.push(async () => (await kafka.admin()).deleteTopics({ topics: [topic] }));
       const a = await kafka.admin();
-      await a.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
-      const { stdout } = await run('bash', [
-        'scripts/services.sh', 'kafka-java', 'org.apache.kafka.tools.ProducerPerformance',
-        '--topic', topic, '--num-records', '500000', '--record-size', '100',
-        '--throughput', '-1', '--producer-props', 'bootstrap.servers=127.0.0.1:9092', 'acks=all',
-      ], { maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
-      figures.kafkaScratch = stdout.trim().split('\n').filter((l) => l.includes('records sent')).pop() ?? 'n/a';
+      await a.createTopics({
+        topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+        waitForLeaders: true,
+      });
+      const { stdout } = await run(
+        'bash',
+        [
+          'scripts/services.sh',
+          'kafka-java',
+          'org.apache.kafka.tools.ProducerPerformance',
+          '--topic',
+          topic,
+          '--num-records',
+          '500000',
+          '--record-size',
+          '100',
+          '--throughput',
+          '-1',
+          '--producer-props',
+          'bootstrap.servers=127.0.0.1:9092',
+          'acks=all',
+        ],
+        { maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
+      );
+      figures.kafkaScratch =
+        stdout
+          .trim()
+          .split('\n')
+          .filter((l) => l.includes('records sent'))
+          .pop() ?? 'n/a';
     });
 
     await phase('redis-benchmark', async () => {
-      const { stdout } = await run('redis-benchmark', ['-h', base.REDIS_HOST, '-p', String(base.REDIS_PORT), '--dbnum', '15', '-t', 'set,get', '-n', '100000', '-c', '50', '--csv']);
+      const { stdout } = await run('redis-benchmark', [
+        '-h',
+        base.REDIS_HOST,
+        '-p',
+        String(base.REDIS_PORT),
+        '--dbnum',
+        '15',
+        '-t',
+        'set,get',
+        '-n',
+        '100000',
+        '-c',
+        '50',
+        '--csv',
+      ]);
       for (const line of stdout.split('\n')) {
         const m = /^"(SET|GET)","([\d.]+)"/.exec(line);
         if (m) figures[`redis${m[1]}`] = Math.round(Number(m[2]));
       }
-      await run('redis-cli', ['-h', base.REDIS_HOST, '-p', String(base.REDIS_PORT), '-n', '15', 'DEL', 'key:__rand_int__']);
+      await run('redis-cli', [
+        '-h',
+        base.REDIS_HOST,
+        '-p',
+        String(base.REDIS_PORT),
+        '-n',
+        '15',
+        'DEL',
+        'key:__rand_int__',
+      ]);
     });
   } finally {
     clearTimeout(watchdog);
@@ -538,11 +704,24 @@ async function main(): Promise<void> {
 
 let cleanup: () => Promise<void> = async () => undefined;
 
-async function countWallet(base: ReturnType<typeof loadEnv>, db: string, code: string): Promise<number> {
-  const c = new Client({ host: base.POSTGRES_HOST, port: base.POSTGRES_PORT, user: base.POSTGRES_USER, password: base.POSTGRES_PASSWORD, database: db });
+async function countWallet(
+  base: ReturnType<typeof loadEnv>,
+  db: string,
+  code: string,
+): Promise<number> {
+  const c = new Client({
+    host: base.POSTGRES_HOST,
+    port: base.POSTGRES_PORT,
+    user: base.POSTGRES_USER,
+    password: base.POSTGRES_PASSWORD,
+    database: db,
+  });
   await c.connect();
   try {
-    const { rows } = await c.query<{ n: string }>('SELECT count(*) AS n FROM coupon_wallet WHERE coupon_code = $1', [code]);
+    const { rows } = await c.query<{ n: string }>(
+      'SELECT count(*) AS n FROM coupon_wallet WHERE coupon_code = $1',
+      [code],
+    );
     return Number(rows[0].n);
   } finally {
     await c.end();
@@ -550,9 +729,12 @@ async function countWallet(base: ReturnType<typeof loadEnv>, db: string, code: s
 }
 
 function report(): string {
-  const f = (k: string, unit = '') => (figures[k] === undefined || Number.isNaN(figures[k]) ? 'n/a' : `${figures[k]}${unit}`);
+  const f = (k: string, unit = '') =>
+    figures[k] === undefined || Number.isNaN(figures[k]) ? 'n/a' : `${figures[k]}${unit}`;
   const ratio = (a: string, b: string) =>
-    figures[a] !== undefined && figures[b] !== undefined ? (Number(figures[a]) / Number(figures[b])).toFixed(1) : 'n/a';
+    figures[a] !== undefined && figures[b] !== undefined
+      ? (Number(figures[a]) / Number(figures[b])).toFixed(1)
+      : 'n/a';
   return `# Benchmarks
 
 Written by \`npm run bench\` (scripts/bench.sh -> dist/bench/main.js); every figure below comes

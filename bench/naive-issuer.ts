@@ -22,7 +22,10 @@ export class NaiveIssuer {
     await this.pool.query(
       'CREATE TABLE IF NOT EXISTS naive_wallet (id bigserial PRIMARY KEY, code text NOT NULL, user_id text NOT NULL)',
     );
-    await this.pool.query('INSERT INTO naive_coupon (code, quantity) VALUES ($1, $2)', [code, quantity]);
+    await this.pool.query('INSERT INTO naive_coupon (code, quantity) VALUES ($1, $2)', [
+      code,
+      quantity,
+    ]);
   }
 
   async issue(code: string, userId: string): Promise<'issued' | 'already_issued' | 'sold_out'> {
@@ -42,7 +45,10 @@ export class NaiveIssuer {
       const row = rows[0];
       if (Number(row.mine) > 0) return 'already_issued';
       if (Number(row.issued) >= row.quantity) return 'sold_out';
-      await this.pool.query('INSERT INTO naive_wallet (code, user_id) VALUES ($1, $2)', [code, userId]);
+      await this.pool.query('INSERT INTO naive_wallet (code, user_id) VALUES ($1, $2)', [
+        code,
+        userId,
+      ]);
       return 'issued';
     } finally {
       await this.redis.del(key);
@@ -50,7 +56,10 @@ export class NaiveIssuer {
   }
 
   async count(code: string): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM naive_wallet WHERE code = $1', [code]);
+    const { rows } = await this.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM naive_wallet WHERE code = $1',
+      [code],
+    );
     return Number(rows[0].n);
   }
 }

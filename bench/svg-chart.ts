@@ -37,7 +37,9 @@ export function renderChart(title: string, samples: ChartSample[]): string {
     const y0 = top + i * (panelH + gap);
     const max = Math.max(1, ...samples.map((p) => Number(p[s.key])));
     const y = (v: number) => y0 + panelH - (panelH * v) / max;
-    const points = samples.map((p) => `${x(p.t).toFixed(1)},${y(Number(p[s.key])).toFixed(1)}`).join(' ');
+    const points = samples
+      .map((p) => `${x(p.t).toFixed(1)},${y(Number(p[s.key])).toFixed(1)}`)
+      .join(' ');
     parts.push(
       `<rect x="${left}" y="${y0}" width="${width - left - right}" height="${panelH}" fill="none" stroke="#ccc"/>`,
       `<text x="${left + 6}" y="${y0 + 14}" fill="${s.color}">${esc(s.label)}</text>`,

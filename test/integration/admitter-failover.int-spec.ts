@@ -53,7 +53,10 @@ describe('admitter: restarts and several instances', () => {
 
     await start();
     await world.waitAllDecided(line, 30_000);
-    await expectExactlyOnceInOrder(line, tickets.filter((t) => !cancelled.includes(t)));
+    await expectExactlyOnceInOrder(
+      line,
+      tickets.filter((t) => !cancelled.includes(t)),
+    );
   });
 
   it('a restart after a crash between the Redis write and the commit does not admit again', async () => {
@@ -64,12 +67,27 @@ describe('admitter: restarts and several instances', () => {
     // What a crashed admitter leaves: 10 admissions written to Redis, offsets never committed.
     for (const t of tickets.slice(0, 10)) {
       await world.redis.hset(RedisKeys.ticket(t.uuid), 'admittedAt', Date.now());
-      await world.redis.xadd(RedisKeys.lineAdmissions(line), '*', 'uuid', t.uuid, 'partition', 0, 'offset', t.offset, 'at', Date.now());
+      await world.redis.xadd(
+        RedisKeys.lineAdmissions(line),
+        '*',
+        'uuid',
+        t.uuid,
+        'partition',
+        0,
+        'offset',
+        t.offset,
+        'at',
+        Date.now(),
+      );
       await world.redis.hincrby(RedisKeys.lineStats(line), 'admitted', 1);
     }
     expect(await world.committed(line)).toEqual([-1]);
 
-    await waitFor(() => handles.some((h) => h.service.activeLines.includes(line)), 15_000, 'the line to be assigned');
+    await waitFor(
+      () => handles.some((h) => h.service.activeLines.includes(line)),
+      15_000,
+      'the line to be assigned',
+    );
     await world.waitAllDecided(line, 20_000);
     await expectExactlyOnceInOrder(line, tickets);
   });
@@ -110,15 +128,27 @@ describe('admitter: a hot standby on one line', () => {
     // A second instance joins the group: a rebalance, but the line stays where it is (sticky).
     const b = await startAdmitter(env);
     handles.push(b);
-    await waitFor(() => b.service.joins > 0 && a.service.activeLines.length > 0, 30_000, 'the rebalance to end');
+    await waitFor(
+      () => b.service.joins > 0 && a.service.activeLines.length > 0,
+      30_000,
+      'the rebalance to end',
+    );
     const before = (await world.admissions(line)).length;
-    await waitFor(async () => (await world.admissions(line)).length >= before + 40, 30_000, '40 more admissions');
+    await waitFor(
+      async () => (await world.admissions(line)).length >= before + 40,
+      30_000,
+      '40 more admissions',
+    );
     expect(a.service.activeLines).toEqual([line]);
     expect(b.service.activeLines).toEqual([]);
 
     // The owner goes away mid-line: the standby takes the line over from the committed offset.
     await a.close();
-    await waitFor(() => b.service.activeLines.includes(line), 30_000, 'the standby to take the line');
+    await waitFor(
+      () => b.service.activeLines.includes(line),
+      30_000,
+      'the standby to take the line',
+    );
     await world.waitAllDecided(line, 30_000);
     const uuids = (await world.admissions(line)).map((x) => x.uuid);
     expect(new Set(uuids).size).toBe(uuids.length);

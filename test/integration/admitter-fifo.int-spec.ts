@@ -1,5 +1,11 @@
 import { RedisKeys } from '@app/queue';
-import { admitterTestEnv, AdmitterHandle, AdmitterWorld, startAdmitter, waitFor } from '../support/admitter-harness';
+import {
+  admitterTestEnv,
+  AdmitterHandle,
+  AdmitterWorld,
+  startAdmitter,
+  waitFor,
+} from '../support/admitter-harness';
 
 jest.setTimeout(60_000);
 
@@ -71,6 +77,9 @@ describe('admitter: FIFO admission with cancellations and abandonments', () => {
     expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
     const ready = await app.inject({ method: 'GET', url: '/health/ready' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toMatchObject({ status: 'ok', info: { kafka: { status: 'up' }, redis: { status: 'up' } } });
+    expect(ready.json()).toMatchObject({
+      status: 'ok',
+      info: { kafka: { status: 'up' }, redis: { status: 'up' } },
+    });
   });
 });

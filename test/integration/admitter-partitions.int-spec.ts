@@ -1,4 +1,11 @@
-import { admitterTestEnv, AdmitterHandle, AdmitterWorld, startAdmitter, Ticket, waitFor } from '../support/admitter-harness';
+import {
+  admitterTestEnv,
+  AdmitterHandle,
+  AdmitterWorld,
+  startAdmitter,
+  Ticket,
+  waitFor,
+} from '../support/admitter-harness';
 
 jest.setTimeout(90_000);
 
@@ -27,7 +34,11 @@ describe('admitter: a line with 3 partitions', () => {
 
     const backlog = await world.enqueue(line, spread(120));
     admitter = await startAdmitter(env);
-    await waitFor(() => admitter!.service.activeLines.includes(line), 15_000, 'the line to be assigned');
+    await waitFor(
+      () => admitter!.service.activeLines.includes(line),
+      15_000,
+      'the line to be assigned',
+    );
     // Live: each ticket appended after the previous one was acknowledged, some only to partition 2.
     const live = await world.enqueue(line, [...spread(60), 2, 2, 2, 2, 0]);
     await world.waitAllDecided(line, 30_000);
@@ -39,7 +50,8 @@ describe('admitter: a line with 3 partitions', () => {
     );
     // Sequential sends: append times follow send order (equal within a millisecond, then partition decides).
     const sent = [...backlog, ...live];
-    for (let i = 1; i < sent.length; i++) expect(sent[i].appendTime).toBeGreaterThanOrEqual(sent[i - 1].appendTime);
+    for (let i = 1; i < sent.length; i++)
+      expect(sent[i].appendTime).toBeGreaterThanOrEqual(sent[i - 1].appendTime);
     expect(new Set(admissions.map((a) => a.uuid))).toEqual(new Set(sent.map((t) => t.uuid)));
   });
 });
@@ -61,7 +73,11 @@ describe('admitter: small buffers (pause and resume of partitions)', () => {
     await world.setSettings(line, { ratePerSec: 2000, burst: 50 });
     const spread = Array.from({ length: 300 }, (_, i) => [0, 1, 1, 2, 0, 2, 2, 1][i % 8]);
     const tickets = await world.enqueue(line, spread);
-    admitter = await startAdmitter(env, { bufferMax: 16, decideBatch: 5, fetchMaxBytesPerPartition: 2048 });
+    admitter = await startAdmitter(env, {
+      bufferMax: 16,
+      decideBatch: 5,
+      fetchMaxBytesPerPartition: 2048,
+    });
     await world.waitAllDecided(line, 60_000);
     const admissions = await world.admissions(line);
     expect(admissions.map((a) => `${a.partition}:${a.offset}`)).toEqual(

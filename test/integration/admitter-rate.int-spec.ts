@@ -1,5 +1,11 @@
 import { RedisKeys } from '@app/queue';
-import { admitterTestEnv, AdmitterHandle, AdmitterWorld, startAdmitter, waitFor } from '../support/admitter-harness';
+import {
+  admitterTestEnv,
+  AdmitterHandle,
+  AdmitterWorld,
+  startAdmitter,
+  waitFor,
+} from '../support/admitter-harness';
 
 jest.setTimeout(60_000);
 
@@ -22,7 +28,11 @@ describe('admitter: rate, runtime settings and capacity', () => {
     await world.setSettings(line, { ratePerSec: 20, burst: 1 });
     await world.createLine(line);
     const tickets = await world.enqueueMany(line, 60);
-    await waitFor(() => admitter.service.activeLines.includes(line), 15_000, 'the line to be assigned');
+    await waitFor(
+      () => admitter.service.activeLines.includes(line),
+      15_000,
+      'the line to be assigned',
+    );
     await world.waitAllDecided(line, 20_000);
 
     const at = (await world.admissions(line)).map((a) => a.at);
@@ -43,7 +53,11 @@ describe('admitter: rate, runtime settings and capacity', () => {
     await world.setSettings(line, { ratePerSec: 4, burst: 1 });
     await world.createLine(line);
     await world.enqueueMany(line, 80);
-    await waitFor(async () => (await world.admissions(line)).length >= 5, 20_000, 'the first slow admissions');
+    await waitFor(
+      async () => (await world.admissions(line)).length >= 5,
+      20_000,
+      'the first slow admissions',
+    );
     const slow = await world.admissions(line);
     // At 4/s consecutive admissions are ~250 ms apart.
     for (let i = 1; i < 5; i++) expect(slow[i].at - slow[i - 1].at).toBeGreaterThanOrEqual(200);
@@ -62,17 +76,32 @@ describe('admitter: rate, runtime settings and capacity', () => {
     await world.setSettings(line, { ratePerSec: 1000, burst: 100, maxActive: 5 });
     await world.createLine(line);
     const tickets = await world.enqueueMany(line, 20);
-    await waitFor(async () => (await world.committed(line))[0] === 5, 20_000, 'the first 5 admissions');
+    await waitFor(
+      async () => (await world.committed(line))[0] === 5,
+      20_000,
+      'the first 5 admissions',
+    );
     // Negative check: give the loop many capacity polls (50 ms each) to overstep, then look.
     await new Promise((r) => setTimeout(r, 500));
     expect(await world.committed(line)).toEqual([5]);
     expect(await world.redis.zcard(RedisKeys.lineActive(line))).toBe(5);
 
     // The gateway removes spent passes from the active set.
-    await world.redis.zrem(RedisKeys.lineActive(line), tickets[0].uuid, tickets[1].uuid, tickets[2].uuid);
-    await waitFor(async () => (await world.committed(line))[0] === 8, 10_000, 'three more admissions');
+    await world.redis.zrem(
+      RedisKeys.lineActive(line),
+      tickets[0].uuid,
+      tickets[1].uuid,
+      tickets[2].uuid,
+    );
+    await waitFor(
+      async () => (await world.committed(line))[0] === 8,
+      10_000,
+      'three more admissions',
+    );
     expect(await world.redis.zcard(RedisKeys.lineActive(line))).toBe(5);
-    expect((await world.admissions(line)).map((a) => a.uuid)).toEqual(tickets.slice(0, 8).map((t) => t.uuid));
+    expect((await world.admissions(line)).map((a) => a.uuid)).toEqual(
+      tickets.slice(0, 8).map((t) => t.uuid),
+    );
   });
 
   it('holds a line at ratePerSec 0 and resumes it when the rate is raised', async () => {
@@ -82,13 +111,19 @@ describe('admitter: rate, runtime settings and capacity', () => {
     const tickets = await world.enqueueMany(line, 10);
     await world.cancel([tickets[0].uuid, tickets[1].uuid]);
     // Skips still advance: the two cancelled heads are decided, the first live one waits.
-    await waitFor(async () => (await world.committed(line))[0] === 2, 15_000, 'the cancelled heads to be skipped');
+    await waitFor(
+      async () => (await world.committed(line))[0] === 2,
+      15_000,
+      'the cancelled heads to be skipped',
+    );
     // Negative check: several settings refreshes (200 ms) pass without an admission.
     await new Promise((r) => setTimeout(r, 700));
     expect(await world.admissions(line)).toEqual([]);
 
     await world.setSettings(line, { ratePerSec: 100, burst: 5 });
     await world.waitAllDecided(line, 10_000);
-    expect((await world.admissions(line)).map((a) => a.uuid)).toEqual(tickets.slice(2).map((t) => t.uuid));
+    expect((await world.admissions(line)).map((a) => a.uuid)).toEqual(
+      tickets.slice(2).map((t) => t.uuid),
+    );
   });
 });

@@ -10,7 +10,9 @@ export const exitOnConfigError =
     if (error instanceof ConfigError) {
       process.stderr.write(`[${app}] ${error.message}\n`);
     } else {
-      process.stderr.write(`[${app}] failed to start: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.stderr.write(
+        `[${app}] failed to start: ${(error as Error)?.stack ?? String(error)}\n`,
+      );
     }
     process.exit(1);
   };

@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorBody } from './errors';
 
@@ -8,8 +15,7 @@ interface ReplyLike {
   send(body: unknown): unknown;
 }
 
-const reasonPhrase = (status: number): string =>
-  (HttpStatus[status] ?? 'ERROR').toString();
+const reasonPhrase = (status: number): string => (HttpStatus[status] ?? 'ERROR').toString();
 
 /**
  * The one place errors become HTTP answers. Domain errors and HttpExceptions
@@ -35,7 +41,9 @@ export class GlobalExceptionFilter implements ExceptionFilter {
           statusCode: exception.status,
           error: exception.code,
           message: exception.message,
-          ...(exception.options.details !== undefined ? { details: exception.options.details } : {}),
+          ...(exception.options.details !== undefined
+            ? { details: exception.options.details }
+            : {}),
         },
         retryAfter: exception.options.retryAfterSeconds,
       };
@@ -43,8 +51,13 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
-      const raw = typeof response === 'string' ? { message: response } : (response as Record<string, unknown>);
-      const message = Array.isArray(raw.message) ? raw.message.join('; ') : String(raw.message ?? exception.message);
+      const raw =
+        typeof response === 'string'
+          ? { message: response }
+          : (response as Record<string, unknown>);
+      const message = Array.isArray(raw.message)
+        ? raw.message.join('; ')
+        : String(raw.message ?? exception.message);
       return {
         body: {
           statusCode: status,
@@ -70,7 +83,12 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     const errorId = randomUUID();
     this.logger.error(`errorId=${errorId}: ${(exception as Error)?.stack ?? String(exception)}`);
     return {
-      body: { statusCode: 500, error: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', errorId },
+      body: {
+        statusCode: 500,
+        error: 'INTERNAL_SERVER_ERROR',
+        message: 'Internal server error',
+        errorId,
+      },
     };
   }
 }

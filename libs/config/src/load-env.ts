@@ -23,7 +23,10 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   const errors = validateSync(env);
   if (errors.length > 0) {
     throw new ConfigError(
-      errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? { invalid: 'invalid' }).join('; ')}`),
+      errors.map(
+        (e) =>
+          `${e.property}: ${Object.values(e.constraints ?? { invalid: 'invalid' }).join('; ')}`,
+      ),
     );
   }
   return env;

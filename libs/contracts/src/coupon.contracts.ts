@@ -55,7 +55,8 @@ export const USER_ID_PATTERN = /^[^\p{Cc}]{1,64}$/u;
 export function userIdProblem(userId: unknown): string | null {
   if (typeof userId !== 'string') return 'userId must be a string';
   if (userId.length === 0) return 'userId must not be empty';
-  if ([...userId].length > USER_ID_MAX_LENGTH) return `userId must be at most ${USER_ID_MAX_LENGTH} characters`;
+  if ([...userId].length > USER_ID_MAX_LENGTH)
+    return `userId must be at most ${USER_ID_MAX_LENGTH} characters`;
   if (!USER_ID_PATTERN.test(userId)) return 'userId must not contain control characters';
   return null;
 }

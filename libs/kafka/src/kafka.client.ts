@@ -59,7 +59,10 @@ export class KafkaClient implements OnApplicationShutdown {
 }
 
 /** Connects a kafkajs client; a failed connect is forgotten so the next call retries. */
-async function connectOnce<T extends { connect(): Promise<void> }>(client: T, forget: () => void): Promise<T> {
+async function connectOnce<T extends { connect(): Promise<void> }>(
+  client: T,
+  forget: () => void,
+): Promise<T> {
   try {
     await client.connect();
     return client;

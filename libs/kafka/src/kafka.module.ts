@@ -21,5 +21,9 @@ export class KafkaHealthIndicator {
 }
 
 @Global()
-@Module({ imports: [TerminusModule], providers: [KafkaClient, KafkaHealthIndicator], exports: [KafkaClient, KafkaHealthIndicator] })
+@Module({
+  imports: [TerminusModule],
+  providers: [KafkaClient, KafkaHealthIndicator],
+  exports: [KafkaClient, KafkaHealthIndicator],
+})
 export class KafkaModule {}

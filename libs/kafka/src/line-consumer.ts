@@ -81,7 +81,9 @@ export class LineConsumer {
       this.revoke();
       // kafkajs restarts itself after a retriable crash; otherwise the next setTopics must.
       if (!event.payload.restart) this.crashed = true;
-      this.logger.error(`consumer crashed (restart: ${event.payload.restart}): ${event.payload.error.message}`);
+      this.logger.error(
+        `consumer crashed (restart: ${event.payload.restart}): ${event.payload.error.message}`,
+      );
     });
     this.consumer.on(STOP, () => this.revoke());
     this.consumer.on(GROUP_JOIN, (event) => {
@@ -201,7 +203,9 @@ export class LineConsumer {
       }
       this.revoke();
       if (this.connected) {
-        await this.consumer.disconnect().catch((e: Error) => this.logger.warn(`disconnect: ${e.message}`));
+        await this.consumer
+          .disconnect()
+          .catch((e: Error) => this.logger.warn(`disconnect: ${e.message}`));
         this.connected = false;
       }
     });

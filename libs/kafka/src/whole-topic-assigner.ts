@@ -25,7 +25,9 @@ export function assignWholeTopics(
   members: AssignerMember[],
   partitionsByTopic: Record<string, number[]>,
 ): WholeTopicAssignment {
-  const sortedMembers = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
+  const sortedMembers = [...members].sort((a, b) =>
+    a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0,
+  );
   const topics = Object.keys(partitionsByTopic).sort();
   const result: WholeTopicAssignment = {};
   const load = new Map<string, number>();
@@ -34,7 +36,8 @@ export function assignWholeTopics(
     load.set(m.memberId, 0);
   }
   const subscribers = (topic: string) => sortedMembers.filter((m) => m.topics.includes(topic));
-  const fairShare = sortedMembers.length === 0 ? 0 : Math.ceil(topics.length / sortedMembers.length);
+  const fairShare =
+    sortedMembers.length === 0 ? 0 : Math.ceil(topics.length / sortedMembers.length);
   const give = (memberId: string, topic: string) => {
     result[memberId][topic] = [...partitionsByTopic[topic]].sort((a, b) => a - b);
     load.set(memberId, (load.get(memberId) ?? 0) + 1);
@@ -50,7 +53,8 @@ export function assignWholeTopics(
     const candidates = subscribers(topic);
     if (candidates.length === 0) continue;
     let best = candidates[0];
-    for (const c of candidates) if ((load.get(c.memberId) ?? 0) < (load.get(best.memberId) ?? 0)) best = c;
+    for (const c of candidates)
+      if ((load.get(c.memberId) ?? 0) < (load.get(best.memberId) ?? 0)) best = c;
     give(best.memberId, topic);
   }
   return result;
@@ -72,7 +76,9 @@ export const wholeTopicAssigner =
       });
       const partitionsByTopic: Record<string, number[]> = {};
       for (const topic of topics) {
-        partitionsByTopic[topic] = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId);
+        partitionsByTopic[topic] = cluster
+          .findTopicPartitionMetadata(topic)
+          .map((p) => p.partitionId);
       }
       const assignment = assignWholeTopics(decoded, partitionsByTopic);
       return decoded.map(({ memberId }) => ({

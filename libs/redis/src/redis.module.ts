@@ -7,7 +7,10 @@ import { Env } from '@app/config';
 export const REDIS = Symbol('REDIS');
 
 /** One ioredis connection per process, every key under REDIS_KEY_PREFIX. */
-export const createRedis = (env: Env, overrides: Partial<{ keyPrefix: string; lazyConnect: boolean }> = {}) =>
+export const createRedis = (
+  env: Env,
+  overrides: Partial<{ keyPrefix: string; lazyConnect: boolean }> = {},
+) =>
   new Redis({
     host: env.REDIS_HOST,
     port: env.REDIS_PORT,

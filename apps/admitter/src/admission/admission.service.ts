@@ -83,7 +83,8 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
         return line !== undefined && LINE_CODE_PATTERN.test(line);
       });
       const known = new Set(this.consumer.subscribed);
-      if (topics.every((t) => known.has(t)) && (this.consumer.healthy || topics.length === 0)) return;
+      if (topics.every((t) => known.has(t)) && (this.consumer.healthy || topics.length === 0))
+        return;
       // Re-subscribing restarts the consumer (it leaves the group): commit what is decided first.
       await this.commit();
       if (this.stopping) return;
@@ -103,7 +104,9 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
     await Promise.all(admitters.map((a) => a.stop()));
     await this.committing;
     // Graceful: what was decided is committed (kept only if the generation is still ours).
-    await this.consumer.commit(decided).catch((e: Error) => this.logger.warn(`final commit: ${e.message}`));
+    await this.consumer
+      .commit(decided)
+      .catch((e: Error) => this.logger.warn(`final commit: ${e.message}`));
     await this.consumer.stop();
   }
 
@@ -128,7 +131,11 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
       if (line === undefined || partitions.length === 0) continue;
       let bucket = this.buckets.get(line);
       if (!bucket) {
-        bucket = new TokenBucket(this.env.ADMISSION_RATE_PER_SEC, this.env.ADMISSION_BURST, Date.now());
+        bucket = new TokenBucket(
+          this.env.ADMISSION_RATE_PER_SEC,
+          this.env.ADMISSION_BURST,
+          Date.now(),
+        );
         this.buckets.set(line, bucket);
       }
       const admitter = new LineAdmitter(line, topic, partitions, bucket, {
@@ -162,7 +169,10 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
       do {
         this.commitAgain = false;
         this.decidedSinceCommit = 0;
-        const batch = [...this.lines.values()].map((a) => ({ admitter: a, offsets: a.pendingCommits() }));
+        const batch = [...this.lines.values()].map((a) => ({
+          admitter: a,
+          offsets: a.pendingCommits(),
+        }));
         const offsets = batch.flatMap((b) => b.offsets);
         if (offsets.length === 0) break;
         try {

@@ -114,7 +114,11 @@ export class AdmissionStore {
 
   async decide(line: string, heads: HeadTicket[], limits: DecideLimits): Promise<DecideResult> {
     if (heads.length === 0) return { outcomes: [], stop: 'done' };
-    const keys = [RedisKeys.lineActive(line), RedisKeys.lineAdmissions(line), RedisKeys.lineStats(line)];
+    const keys = [
+      RedisKeys.lineActive(line),
+      RedisKeys.lineAdmissions(line),
+      RedisKeys.lineStats(line),
+    ];
     for (const h of heads) keys.push(RedisKeys.ticket(h.uuid));
     const args: (string | number)[] = [
       limits.now,

@@ -11,7 +11,12 @@ function metric<T>(name: string, create: () => T): T {
 export class AdmitterMetrics {
   readonly admitted = metric(
     'admitter_admitted_total',
-    () => new Counter({ name: 'admitter_admitted_total', help: 'Tickets admitted', labelNames: ['line'] }),
+    () =>
+      new Counter({
+        name: 'admitter_admitted_total',
+        help: 'Tickets admitted',
+        labelNames: ['line'],
+      }),
   );
   readonly skippedCancelled = metric(
     'admitter_skipped_cancelled_total',
@@ -33,12 +38,21 @@ export class AdmitterMetrics {
   );
   readonly rate = metric(
     'admitter_rate_per_sec',
-    () => new Gauge({ name: 'admitter_rate_per_sec', help: 'Current admission rate setting', labelNames: ['line'] }),
+    () =>
+      new Gauge({
+        name: 'admitter_rate_per_sec',
+        help: 'Current admission rate setting',
+        labelNames: ['line'],
+      }),
   );
   readonly maxActive = metric(
     'admitter_max_active',
     () =>
-      new Gauge({ name: 'admitter_max_active', help: 'Current cap on active passes (0 = none)', labelNames: ['line'] }),
+      new Gauge({
+        name: 'admitter_max_active',
+        help: 'Current cap on active passes (0 = none)',
+        labelNames: ['line'],
+      }),
   );
   readonly bufferDepth = metric(
     'admitter_buffer_depth',

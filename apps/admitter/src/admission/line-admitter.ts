@@ -107,7 +107,8 @@ export class LineAdmitter {
     if (this.stopped) return [];
     const out: { topic: string; partition: number; offset: number }[] = [];
     for (const p of this.partitions.values()) {
-      if (p.pending !== undefined) out.push({ topic: this.topic, partition: p.partition, offset: p.pending });
+      if (p.pending !== undefined)
+        out.push({ topic: this.topic, partition: p.partition, offset: p.pending });
     }
     return out;
   }
@@ -134,17 +135,25 @@ export class LineAdmitter {
   private async step(): Promise<{ waitMs: number; interruptible: boolean }> {
     const { options } = this.ports;
     let now = Date.now();
-    if (!this.settings || now - this.settingsAt >= options.settingsRefreshMs) await this.refreshSettings(now);
+    if (!this.settings || now - this.settingsAt >= options.settingsRefreshMs)
+      await this.refreshSettings(now);
     const settings = this.settings as LineSettings;
 
     const views = [...this.partitions.values()];
-    const { order, blockedBy, blockedAt } = mergeOrder(views, options.decideBatch, options.mergeGraceMs);
+    const { order, blockedBy, blockedAt } = mergeOrder(
+      views,
+      options.decideBatch,
+      options.mergeGraceMs,
+    );
     if (order.length === 0) {
       if (blockedBy.length === 0 || blockedAt === undefined) {
         return { waitMs: options.settingsRefreshMs, interruptible: true };
       }
       // Only a reading taken after blockedAt + grace can clear the candidate.
-      const due = Math.max(this.lastProbeAt + options.probeIntervalMs, blockedAt + options.mergeGraceMs);
+      const due = Math.max(
+        this.lastProbeAt + options.probeIntervalMs,
+        blockedAt + options.mergeGraceMs,
+      );
       if (now < due) return { waitMs: due - now, interruptible: true };
       await this.probe();
       return { waitMs: 0, interruptible: false };
@@ -153,7 +162,9 @@ export class LineAdmitter {
     const firstInvalid = order.findIndex((t) => !t.valid);
     if (firstInvalid === 0) {
       const bad = order[0];
-      this.logger.warn(`skipping a record that is not a ticket: partition ${bad.partition} offset ${bad.offset}`);
+      this.logger.warn(
+        `skipping a record that is not a ticket: partition ${bad.partition} offset ${bad.offset}`,
+      );
       this.settle(bad);
       this.ports.decided(1);
       return { waitMs: 0, interruptible: false };

@@ -10,13 +10,22 @@ const ids = (order: T[]) => order.map((x) => x.id);
 
 describe('mergeOrder', () => {
   it('is plain offset order with one partition, never blocked', () => {
-    const p: PartitionView<T> = { partition: 0, buffer: [t(0, 5, 'a'), t(0, 5, 'b'), t(0, 9, 'c')] };
-    expect(mergeOrder([p], 10, 50)).toEqual({ order: [p.buffer[0], p.buffer[1], p.buffer[2]], blockedBy: [] });
+    const p: PartitionView<T> = {
+      partition: 0,
+      buffer: [t(0, 5, 'a'), t(0, 5, 'b'), t(0, 9, 'c')],
+    };
+    expect(mergeOrder([p], 10, 50)).toEqual({
+      order: [p.buffer[0], p.buffer[1], p.buffer[2]],
+      blockedBy: [],
+    });
   });
 
   it('orders by append time across partitions, ties to the lower partition', () => {
     const p0: PartitionView<T> = { partition: 0, buffer: [t(0, 10, 'a'), t(0, 30, 'd')] };
-    const p1: PartitionView<T> = { partition: 1, buffer: [t(1, 10, 'b'), t(1, 20, 'c'), t(1, 40, 'e')] };
+    const p1: PartitionView<T> = {
+      partition: 1,
+      buffer: [t(1, 10, 'b'), t(1, 20, 'c'), t(1, 40, 'e')],
+    };
     const r = mergeOrder([p1, p0], 4, 0);
     expect(ids(r.order)).toEqual(['a', 'b', 'c', 'd']);
   });
@@ -29,13 +38,23 @@ describe('mergeOrder', () => {
 
   it('is not cleared by a high-watermark reading taken before candidate + grace', () => {
     const p0: PartitionView<T> = { partition: 0, buffer: [t(0, 100, 'a')] };
-    const p1: PartitionView<T> = { partition: 1, buffer: [], position: 7, observed: { high: 7, at: 120 } };
+    const p1: PartitionView<T> = {
+      partition: 1,
+      buffer: [],
+      position: 7,
+      observed: { high: 7, at: 120 },
+    };
     expect(mergeOrder([p0, p1], 10, 50).blockedBy).toEqual([1]);
   });
 
   it('is not cleared when the high watermark is past the fetch position (records not fetched yet)', () => {
     const p0: PartitionView<T> = { partition: 0, buffer: [t(0, 100, 'a')] };
-    const p1: PartitionView<T> = { partition: 1, buffer: [], position: 7, observed: { high: 8, at: 1000 } };
+    const p1: PartitionView<T> = {
+      partition: 1,
+      buffer: [],
+      position: 7,
+      observed: { high: 8, at: 1000 },
+    };
     expect(mergeOrder([p0, p1], 10, 50).blockedBy).toEqual([1]);
   });
 
@@ -47,7 +66,12 @@ describe('mergeOrder', () => {
 
   it('proceeds past a caught-up partition, then blocks on a later candidate the reading does not cover', () => {
     const p0: PartitionView<T> = { partition: 0, buffer: [t(0, 100, 'a'), t(0, 200, 'b')] };
-    const p1: PartitionView<T> = { partition: 1, buffer: [], position: 7, observed: { high: 7, at: 160 } };
+    const p1: PartitionView<T> = {
+      partition: 1,
+      buffer: [],
+      position: 7,
+      observed: { high: 7, at: 160 },
+    };
     const r = mergeOrder([p0, p1], 10, 50);
     expect(ids(r.order)).toEqual(['a']);
     expect(r.blockedBy).toEqual([1]);
@@ -63,7 +87,10 @@ describe('mergeOrder', () => {
   });
 
   it('respects the limit', () => {
-    const p0: PartitionView<T> = { partition: 0, buffer: [t(0, 1, 'a'), t(0, 2, 'b'), t(0, 3, 'c')] };
+    const p0: PartitionView<T> = {
+      partition: 0,
+      buffer: [t(0, 1, 'a'), t(0, 2, 'b'), t(0, 3, 'c')],
+    };
     expect(ids(mergeOrder([p0], 2, 0).order)).toEqual(['a', 'b']);
   });
 });

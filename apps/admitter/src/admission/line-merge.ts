@@ -77,7 +77,11 @@ export function mergeOrder<T extends Arrival>(
   return { order, blockedBy: [] };
 }
 
-export function caughtUp<T extends Arrival>(p: PartitionView<T>, timestamp: number, graceMs: number): boolean {
+export function caughtUp<T extends Arrival>(
+  p: PartitionView<T>,
+  timestamp: number,
+  graceMs: number,
+): boolean {
   return (
     p.position !== undefined &&
     p.observed !== undefined &&

@@ -54,7 +54,10 @@ export class TokenBucket {
 
   private refill(now: number): void {
     if (now > this.last) {
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.ratePerSec) / 1000);
+      this.tokens = Math.min(
+        this.burst,
+        this.tokens + ((now - this.last) * this.ratePerSec) / 1000,
+      );
       this.last = now;
     }
   }

@@ -4,7 +4,8 @@ import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 export class LineSettingsPatchDto {
   @ApiPropertyOptional({
     example: 50,
-    description: 'Admissions per second (token bucket refill); 0 pauses the line (skips still advance)',
+    description:
+      'Admissions per second (token bucket refill); 0 pauses the line (skips still advance)',
   })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
