@@ -25,6 +25,39 @@ import { NaiveIssuer } from './naive-issuer';
 import { ChartSample, renderChart } from './svg-chart';
 
 const run = promisify(execFile);
+
+/**
+ * Kafka's own producer performance tool (the broker's jars, acks=all, unthrottled):
+ * `records` records into `topic`; `recordArgs` says what to send. Returns its summary line.
+ */
+async function producerPerf(topic: string, records: number, recordArgs: string[]): Promise<string> {
+  const { stdout } = await run(
+    'bash',
+    [
+      'scripts/services.sh',
+      'kafka-java',
+      'org.apache.kafka.tools.ProducerPerformance',
+      '--topic',
+      topic,
+      '--num-records',
+      String(records),
+      ...recordArgs,
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'}`,
+      'acks=all',
+    ],
+    { maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
+  );
+  const summary = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.includes('records sent'))
+    .pop();
+  if (!summary) throw new Error(`ProducerPerformance printed no summary for ${topic}`);
+  return summary;
+}
 const ROOT = process.cwd();
 const RID = randomBytes(3).toString('hex');
 const LOGS = path.join(ROOT, 'reports', `bench-${RID}`);
@@ -372,33 +405,7 @@ async function main(): Promise<void> {
         }),
       );
       writeFileSync(payloads, lines.join('\n'));
-      const { stdout } = await run(
-        'bash',
-        [
-          'scripts/services.sh',
-          'kafka-java',
-          'org.apache.kafka.tools.ProducerPerformance',
-          '--topic',
-          lineTopic(prefix, code),
-          '--num-records',
-          String(records),
-          '--payload-file',
-          payloads,
-          '--throughput',
-          '-1',
-          '--producer-props',
-          'bootstrap.servers=127.0.0.1:9092',
-          'acks=all',
-        ],
-        { maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
-      );
-      return (
-        stdout
-          .trim()
-          .split('\n')
-          .filter((l) => l.includes('records sent'))
-          .pop() ?? ''
-      );
+      return producerPerf(lineTopic(prefix, code), records, ['--payload-file', payloads]);
     };
     const latencyAt = async (code: string, size: number, key: string) => {
       const head = await post(code, `head-${RID}-${code}`);
@@ -630,32 +637,7 @@ async function main(): Promise<void> {
         topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
         waitForLeaders: true,
       });
-      const { stdout } = await run(
-        'bash',
-        [
-          'scripts/services.sh',
-          'kafka-java',
-          'org.apache.kafka.tools.ProducerPerformance',
-          '--topic',
-          topic,
-          '--num-records',
-          '500000',
-          '--record-size',
-          '100',
-          '--throughput',
-          '-1',
-          '--producer-props',
-          'bootstrap.servers=127.0.0.1:9092',
-          'acks=all',
-        ],
-        { maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
-      );
-      figures.kafkaScratch =
-        stdout
-          .trim()
-          .split('\n')
-          .filter((l) => l.includes('records sent'))
-          .pop() ?? 'n/a';
+      figures.kafkaScratch = await producerPerf(topic, 500_000, ['--record-size', '100']);
     });
 
     await phase('redis-benchmark', async () => {

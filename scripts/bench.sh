@@ -9,8 +9,6 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/services.sh up
-bash scripts/ensure-env.sh
-set -a; . ./.env; set +a
-npm run --silent build
+. scripts/prepare.sh
+prepare
 exec timeout --kill-after=15 1200 node dist/bench/main.js

@@ -8,6 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 RUN="$ROOT/.local/run"; LOGS="$ROOT/.local/logs"
 mkdir -p "$RUN" "$LOGS"
+. scripts/prepare.sh
 APPS=(coupon:coupon-service admitter:admitter gateway:queue-gateway)
 
 down() {
@@ -36,11 +37,7 @@ wait_ready() {
 }
 
 up() {
-  bash scripts/services.sh up
-  bash scripts/ensure-env.sh
-  set -a; . ./.env; set +a
-  npm run --silent build
-  npm run --silent migrate
+  prepare --migrate
   down
   for entry in "${APPS[@]}"; do
     name="${entry%%:*}"; app="${entry#*:}"

@@ -6,11 +6,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/services.sh up
-bash scripts/ensure-env.sh
-set -a; . ./.env; set +a
-npm run --silent build
-npm run --silent migrate
+. scripts/prepare.sh
+prepare --migrate
 
 GW="http://${GATEWAY_HOST:-127.0.0.1}:${GATEWAY_PORT:-3000}"
 announce() {

@@ -8,10 +8,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/services.sh up
-bash scripts/ensure-env.sh
-npm run --silent build
-npm run --silent migrate
+. scripts/prepare.sh
+prepare --migrate
 
 results="$ROOT/reports/jest"
 rm -rf "$results" && mkdir -p "$results"

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
+import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { createLoggerModule, HealthController, MetricsModule, readinessChecks } from '@app/common';
 import { ConfigModule, Env, loadEnv } from '@app/config';
 import { KafkaHealthIndicator, KafkaModule } from '@app/kafka';
@@ -30,10 +30,22 @@ export class AdmitterModule {
       controllers: [HealthController],
       providers: [
         readinessChecks(
-          [KafkaHealthIndicator, RedisHealthIndicator],
-          (kafka: KafkaHealthIndicator, redis: RedisHealthIndicator) => [
+          [KafkaHealthIndicator, RedisHealthIndicator, HealthIndicatorService, AdmissionService],
+          (
+            kafka: KafkaHealthIndicator,
+            redis: RedisHealthIndicator,
+            health: HealthIndicatorService,
+            admission: AdmissionService,
+          ) => [
             () => kafka.isHealthy(),
             () => redis.isHealthy(),
+            // A consumer that crashed is restarted by the next discovery; until then, not ready.
+            () => {
+              const consumer = health.check('lineConsumer');
+              return admission.consuming
+                ? consumer.up()
+                : consumer.down({ message: 'not fetching' });
+            },
           ],
         ),
         { provide: ADMITTER_OPTIONS, useValue: { ...defaultAdmitterOptions, ...options } },

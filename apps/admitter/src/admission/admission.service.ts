@@ -67,6 +67,11 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
   /** Group generations joined so far (observability and tests). */
   joins = 0;
 
+  /** The line consumer is fetching (or there is no line to consume yet). */
+  get consuming(): boolean {
+    return this.consumer.subscribed.length === 0 || this.consumer.healthy;
+  }
+
   /** Lines this process admits right now. */
   get activeLines(): string[] {
     return [...this.lines.keys()];
