@@ -9,6 +9,7 @@ import { AdminModule } from './admin/admin.module';
 import { CatalogModule } from './catalog';
 import { CouponHealthIndicator } from './health/coupon-health.indicator';
 import { QueueModule } from './queue/queue.module';
+import { WebModule } from './web/web.module';
 
 @Module({})
 export class GatewayModule {
@@ -26,6 +27,7 @@ export class GatewayModule {
         CatalogModule,
         QueueModule,
         AdminModule,
+        WebModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -1,5 +1,6 @@
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import fastifyCors from '@fastify/cors';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -37,9 +38,33 @@ export async function createHttpApp(
     { bufferLogs: true },
   );
   configureHttpApp(app, options);
+  await registerBrowserSupport(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
+}
+
+/**
+ * CORS for the origins listed in CORS_ORIGINS (none by default: same origin
+ * only), exposing the ticket header. (HTML form bodies, which the waiting
+ * page's no-script form posts, are parsed by Nest's Fastify adapter itself.)
+ */
+async function registerBrowserSupport(app: NestFastifyApplication): Promise<void> {
+  const origins = app
+    .get(Env)
+    .CORS_ORIGINS.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  if (origins.length > 0) {
+    await app.register(fastifyCors, {
+      origin: origins,
+      credentials: true,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+      allowedHeaders: ['Content-Type', 'X-Queue-Ticket', 'Authorization', 'If-None-Match'],
+      exposedHeaders: ['X-Queue-Ticket', 'Retry-After', 'ETag'],
+      maxAge: 600,
+    });
+  }
 }
 
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {

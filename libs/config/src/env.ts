@@ -47,6 +47,44 @@ export class Env {
   @Min(1)
   GATEWAY_KEEPALIVE_SECONDS = 65;
 
+  /** Most Server-Sent-Events streams one gateway process holds; past it, 503 + Retry-After. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SSE_MAX_CONNECTIONS = 25000;
+
+  /** Seconds between keep-alive comments on an idle event stream. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  SSE_KEEPALIVE_SECONDS = 15;
+
+  /** Least time between two line updates on an event stream (outcomes are sent at once). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60000)
+  SSE_MIN_UPDATE_MS = 1000;
+
+  /** max-age of the cacheable line state (GET /api/lines/{code}); 0 = revalidate every time. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(60)
+  LINE_STATE_MAX_AGE_SECONDS = 1;
+
+  /** Origins allowed to call the API from a browser (CORS), comma-separated; empty = same origin only. */
+  @IsString()
+  @Matches(/^(https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*)?$/, {
+    message: 'CORS_ORIGINS must be empty or http(s)://host[:port][,http(s)://host[:port]...]',
+  })
+  CORS_ORIGINS = '';
+
+  /** Send the ticket cookie with the Secure attribute (HTTPS only); empty = only in production. */
+  @IsIn(['', 'true', 'false'])
+  TICKET_COOKIE_SECURE: '' | 'true' | 'false' = '';
+
   // ---- admitter ----
   /** The admitter's HTTP port (health, metrics). */
   @Type(() => Number)

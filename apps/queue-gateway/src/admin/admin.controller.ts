@@ -13,6 +13,7 @@ import { Env } from '@app/config';
 import { OffsetsView } from '@app/kafka';
 import { lineTopic, LineSettings, RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
+import { LineStateService } from '../queue/line-state.service';
 import { LineCodeParamDto } from '../queue/queue.dto';
 import { AdminTokenGuard } from './admin-token.guard';
 import { LineReportDto, LineSettingsPatchDto } from './admin.dto';
@@ -29,6 +30,7 @@ export class AdminController {
     @Inject(REDIS) private readonly redis: Redis,
     private readonly view: OffsetsView,
     private readonly env: Env,
+    private readonly lines: LineStateService,
   ) {}
 
   @Put(':code')
@@ -52,6 +54,8 @@ export class AdminController {
       );
     }
     await this.redisCall(() => this.redis.hset(RedisKeys.lineSettings(code), fields));
+    // This process's public line state shows a pause or a new rate at once; others within a second.
+    if (fields.ratePerSec !== undefined) this.lines.setConfiguredRate(code, fields.ratePerSec);
     return this.report(code);
   }
 

@@ -43,6 +43,16 @@ export class CatalogCache implements OnModuleInit, OnApplicationShutdown {
     return coupon;
   }
 
+  /** The coupon as last seen, or undefined (unknown, or the catalogue is not loaded yet). */
+  get(code: string): CouponView | undefined {
+    return this.coupons?.get(code);
+  }
+
+  /** Every known coupon code. */
+  codes(): string[] {
+    return this.coupons ? [...this.coupons.keys()] : [];
+  }
+
   /** True when the last refresh saw no stock left. */
   soldOut(code: string): boolean {
     return this.coupons?.get(code)?.remaining === 0;

@@ -67,6 +67,14 @@ export class GatewayMetrics {
         buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       }),
   );
+  readonly sseStreams = fresh(
+    'queue_sse_streams',
+    () =>
+      new Gauge({
+        name: 'queue_sse_streams',
+        help: 'Open Server-Sent-Events streams of waiting tickets in this process',
+      }),
+  );
   readonly produceBatchSize = fresh(
     'queue_produce_batch_size',
     () =>

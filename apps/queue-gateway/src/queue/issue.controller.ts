@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -13,7 +13,9 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '@app/common';
+import { Env } from '@app/config';
 import { GatewayMetrics } from './gateway-metrics';
 import {
   IssuedCouponDto,
@@ -22,8 +24,9 @@ import {
   WaitingResponseDto,
 } from './queue.dto';
 import { QueueService } from './queue.service';
+import { fromBrowser, isFormNavigation, setTicketCookie, ticketFor } from './ticket-cookie';
 
-export const TICKET_HEADER = 'x-queue-ticket';
+export { TICKET_HEADER } from './ticket-cookie';
 
 @ApiTags('queue')
 @Controller('api/coupons')
@@ -31,6 +34,7 @@ export class IssueController {
   constructor(
     private readonly queue: QueueService,
     private readonly metrics: GatewayMetrics,
+    private readonly env: Env,
   ) {}
 
   @Post(':code/issue')
@@ -40,7 +44,9 @@ export class IssueController {
     description:
       'Without X-Queue-Ticket: a ticket record is appended to Kafka and the answer is 307 with the place in line ' +
       '(no Location header, so fetch/XHR read it instead of following it). With the ticket: 307 with fresh numbers ' +
-      "until admitted, then the coupon service's answer.",
+      "until admitted, then the coupon service's answer. Browsers (Sec-Fetch-Mode) also get the ticket as the " +
+      'HttpOnly cookie wrt_{code}, which is read when the header is absent. An HTML form navigation gets ' +
+      '303 to /lines/{code} instead of a 307.',
   })
   @ApiHeader({
     name: 'X-Queue-Ticket',
@@ -68,21 +74,34 @@ export class IssueController {
   @ApiGoneResponse({
     description: 'SOLD_OUT, TICKET_CANCELLED, TICKET_ABANDONED, TICKET_SPENT or PASS_EXPIRED',
   })
+  @ApiResponse({
+    status: 303,
+    description: 'HTML form navigation: see the event page /lines/{code} (ticket in the cookie)',
+  })
   @ApiServiceUnavailableResponse({
     description: 'Kafka or the coupon service unavailable (Retry-After)',
   })
   async issue(
     @Param() { code }: LineCodeParamDto,
     @Body() { userId }: IssueRequestDto,
-    @Headers(TICKET_HEADER) ticket: string | undefined,
+    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<WaitingResponseDto | IssuedCouponDto> {
+  ): Promise<WaitingResponseDto | IssuedCouponDto | undefined> {
+    const ticket = ticketFor(req.headers, code);
     const kind = ticket ? 'poll' : 'enqueue';
     const end = this.metrics.requestDuration.startTimer({ kind });
+    const navigation = isFormNavigation(req.headers);
     try {
       const result = ticket
         ? await this.queue.poll(ticket, code, userId)
         : await this.queue.enqueue(code, userId);
+      if (result.kind === 'waiting' && fromBrowser(req.headers)) {
+        setTicketCookie(reply, this.env, code, result.body.ticket);
+      }
+      if (navigation) {
+        seeTheLine(reply, code);
+        return undefined;
+      }
       if (result.kind === 'issued') return result.body;
       reply
         .status(307)
@@ -90,8 +109,22 @@ export class IssueController {
         .header('X-Queue-Ticket', result.body.ticket)
         .header('Cache-Control', 'no-store');
       return result.body;
+    } catch (error) {
+      // A form navigation never sees a JSON error: the page shows the outcome.
+      if (!navigation || !(error instanceof DomainError)) throw error;
+      seeTheLine(reply, code, ticket ? undefined : error.code);
+      return undefined;
     } finally {
       end();
     }
   }
+}
+
+/** 303 See Other to the line's event page (optionally naming why no place was taken). */
+function seeTheLine(reply: FastifyReply, code: string, error?: string): void {
+  const query = error ? `?error=${encodeURIComponent(error)}` : '';
+  reply
+    .status(303)
+    .header('Location', `/lines/${code}${query}`)
+    .header('Cache-Control', 'no-store');
 }

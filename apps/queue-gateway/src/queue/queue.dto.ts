@@ -72,6 +72,7 @@ export const TICKET_STATUSES = [
   'cancelled',
   'abandoned',
   'expired',
+  'sold_out',
 ] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
@@ -80,6 +81,8 @@ export class TicketStatusDto extends QueuePositionDto {
   status: TicketStatus;
   @ApiProperty({ example: 'A0001' })
   line: string;
+  @ApiProperty({ example: 'alice', description: 'The holder the ticket was issued to' })
+  userId: string;
   @ApiPropertyOptional({
     description: 'Epoch ms until which an admitted pass can be used',
     nullable: true,
@@ -93,4 +96,34 @@ export class IssuedCouponDto {
   @ApiProperty({ example: 'A0001' }) couponCode: string;
   @ApiProperty({ example: 'alice' }) userId: string;
   @ApiProperty({ format: 'date-time' }) issuedAt: string;
+}
+
+export class LinePartitionDto {
+  @ApiProperty({ example: 0 }) partition: number;
+  @ApiProperty({ example: 1200, description: "The admitter group's committed offset" })
+  committedOffset: number;
+  @ApiProperty({ example: 5000, description: "The partition's log-end offset" })
+  endOffset: number;
+}
+
+export class LineStateDto {
+  @ApiProperty({ example: 'A0001' }) line: string;
+  @ApiProperty({ enum: ['open', 'paused', 'sold_out'] }) state: string;
+  @ApiProperty({ type: [LinePartitionDto] }) partitions: LinePartitionDto[];
+  @ApiProperty({ example: 3800, description: 'Tickets written and not yet admitted' })
+  waiting: number;
+  @ApiProperty({
+    example: 49.7,
+    nullable: true,
+    type: Number,
+    description: 'Measured admissions per second (moving average); null until measured',
+  })
+  ratePerSec: number | null;
+  @ApiProperty({ example: 50, description: "The admitter's configured rate; 0 = paused" })
+  configuredRatePerSec: number;
+  @ApiProperty({ example: 180 }) remaining: number;
+  @ApiProperty({ example: 300 }) quantity: number;
+  @ApiProperty() soldOut: boolean;
+  @ApiProperty({ description: 'Epoch ms of the refresh that produced these numbers' })
+  refreshedAt: number;
 }

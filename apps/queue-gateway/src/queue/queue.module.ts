@@ -6,14 +6,17 @@ import { CatalogCache } from './catalog-cache';
 import { GatewayMetrics } from './gateway-metrics';
 import { HeartbeatBuffer } from './heartbeat-buffer';
 import { IssueController } from './issue.controller';
+import { LineStateService } from './line-state.service';
+import { LinesController } from './lines.controller';
 import { QueueService } from './queue.service';
+import { TicketEvents } from './ticket-events';
 import { TicketStateRepository } from './ticket-state.repository';
 import { TicketsController } from './tickets.controller';
 
-/** The waiting room itself: enqueue, poll, status, cancel. One TicketLog and one OffsetsView per process. */
+/** The waiting room itself: enqueue, poll, status, cancel, event streams, the public line state. One TicketLog and one OffsetsView per process. */
 @Module({
   imports: [CouponClientModule, TicketModule],
-  controllers: [IssueController, TicketsController],
+  controllers: [IssueController, TicketsController, LinesController],
   providers: [
     TicketLog,
     OffsetsView,
@@ -21,8 +24,10 @@ import { TicketsController } from './tickets.controller';
     GatewayMetrics,
     HeartbeatBuffer,
     TicketStateRepository,
+    LineStateService,
+    TicketEvents,
     QueueService,
   ],
-  exports: [OffsetsView, TicketLog, CatalogCache, GatewayMetrics],
+  exports: [OffsetsView, TicketLog, CatalogCache, GatewayMetrics, LineStateService],
 })
 export class QueueModule {}

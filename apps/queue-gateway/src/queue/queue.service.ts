@@ -1,16 +1,20 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { DomainError, UnavailableError } from '@app/common';
 import { Env } from '@app/config';
 import { CouponClient, issueResultToHttp, IssuedCouponBody } from '@app/contracts';
 import { OffsetsView, TicketLog, TopicView } from '@app/kafka';
 import { lineFromTopic, lineTopic, TicketRecord } from '@app/queue';
-import { TicketClaims, TicketMismatchError, TicketSigner } from '@app/ticket';
+import { InvalidTicketError, TicketClaims, TicketMismatchError, TicketSigner } from '@app/ticket';
 import { CatalogCache } from './catalog-cache';
 import { GatewayMetrics } from './gateway-metrics';
 import { HeartbeatBuffer } from './heartbeat-buffer';
+import { LineStateService } from './line-state.service';
 import { etaSeconds, pollAfterMs, position } from './queue-math';
 import { QueuePositionDto, TicketStatus, TicketStatusDto } from './queue.dto';
+import { TICKET_HEADER, ticketCookies } from './ticket-cookie';
+import { TicketEvents } from './ticket-events';
 import { TicketState, TicketStateRepository } from './ticket-state.repository';
 
 export interface Waiting {
@@ -46,6 +50,8 @@ export class QueueService implements OnModuleInit {
     private readonly heartbeats: HeartbeatBuffer,
     private readonly state: TicketStateRepository,
     private readonly metrics: GatewayMetrics,
+    private readonly lines: LineStateService,
+    private readonly events: TicketEvents,
   ) {}
 
   onModuleInit(): void {
@@ -53,9 +59,14 @@ export class QueueService implements OnModuleInit {
     // first arrival, so the admitter has it subscribed before the event starts.
     this.catalog.onNewCoupons = (codes) => {
       for (const code of codes) {
-        this.log.ensureTopic(this.topic(code)).catch((error: Error) => {
-          this.logger.warn(`could not open line ${code} yet: ${error.message}`);
-        });
+        const topic = this.topic(code);
+        // Tracked from the start, so the line's public state (GET /, /api/lines) is ready.
+        this.log
+          .ensureTopic(topic)
+          .then(() => this.view.track(topic))
+          .catch((error: Error) => {
+            this.logger.warn(`could not open line ${code} yet: ${error.message}`);
+          });
       }
     };
     this.log.onBatch = (size, seconds) => {
@@ -68,7 +79,9 @@ export class QueueService implements OnModuleInit {
       this.metrics.admitted.set({ line }, v.committedTotal);
       this.metrics.lineLength.set({ line }, v.waiting);
       if (v.ratePerSec !== null) this.metrics.admissionRate.set({ line }, v.ratePerSec);
+      this.lines.update(line, v);
     };
+    this.events.resolveStatus = (claims) => this.statusOf(claims);
   }
 
   /** A first request: refuse unknown / sold-out coupons, else write a ticket and answer its place. */
@@ -129,15 +142,28 @@ export class QueueService implements OnModuleInit {
     return { kind: 'issued', body: answer.body };
   }
 
-  /** GET /api/queue/tickets/:uuid */
-  async status(token: string, uuid: string): Promise<TicketStatusDto> {
-    const claims = await this.holderOf(token, uuid);
-    const v = await this.trackedView(claims.line);
+  /** The holder of a verified ticket is still there (a poll, a status read, an explicit beat). */
+  heartbeat(claims: TicketClaims): void {
     this.heartbeats.touch(claims.uuid);
+  }
+
+  /**
+   * A verified ticket's status and numbers: memory while waiting, one Redis
+   * read once past the head. `beat`: the holder asked (GET status), so it is a heartbeat.
+   */
+  async statusOf(claims: TicketClaims, beat = false): Promise<TicketStatusDto> {
+    const uuid = claims.uuid;
+    if (beat) this.heartbeats.touch(uuid);
+    const v = await this.trackedView(claims.line);
     const numbers = this.numbers(claims, v);
-    const base = { ...numbers, line: claims.line, passExpiresAt: null };
+    const base = { ...numbers, line: claims.line, userId: claims.sub, passExpiresAt: null };
     if (!position(claims.offset, numbers.committedOffset, numbers.endOffset).admitted) {
-      return { ...base, status: this.cancelledHere.has(uuid) ? 'cancelled' : 'waiting' };
+      const waiting: TicketStatus = this.cancelledHere.has(uuid)
+        ? 'cancelled'
+        : this.catalog.soldOut(claims.line)
+          ? 'sold_out'
+          : 'waiting';
+      return { ...base, status: waiting };
     }
     const state = await this.readState(uuid);
     return {
@@ -149,8 +175,8 @@ export class QueueService implements OnModuleInit {
   }
 
   /** DELETE /api/queue/tickets/:uuid: idempotent; a spent ticket cannot be cancelled (409). */
-  async cancel(token: string, uuid: string): Promise<TicketStatusDto> {
-    const claims = await this.holderOf(token, uuid);
+  async cancel(claims: TicketClaims): Promise<TicketStatusDto> {
+    const uuid = claims.uuid;
     let done: boolean;
     try {
       done = await this.state.cancel(uuid, claims.line);
@@ -165,14 +191,42 @@ export class QueueService implements OnModuleInit {
     }
     // The cancellation is done; numbers are a courtesy, so a Kafka outage does not fail it.
     const v = await this.view.track(this.topic(claims.line)).catch(() => undefined);
-    return {
+    const answer: TicketStatusDto = {
       ...this.numbers(claims, v),
       line: claims.line,
+      userId: claims.sub,
       status: 'cancelled',
       passExpiresAt: null,
     };
+    this.events.cancelled(uuid, answer);
+    return answer;
   }
 
+  /**
+   * The claims of the ticket `uuid` a request carries: the X-Queue-Ticket header,
+   * else the browser's ticket cookie holding that ticket. 401 when there is none.
+   */
+  async holderFromRequest(headers: IncomingHttpHeaders, uuid: string): Promise<TicketClaims> {
+    const header = headers[TICKET_HEADER];
+    if (typeof header === 'string' && header !== '') return this.holderOf(header, uuid);
+    for (const token of ticketCookies(headers).values()) {
+      const claims = await this.signer.verify(token).catch(() => undefined);
+      if (claims?.uuid === uuid) return claims;
+    }
+    throw new InvalidTicketError('no X-Queue-Ticket header and no ticket cookie for this ticket');
+  }
+
+  /** The browser's ticket for a line, from its cookie; 404 NO_TICKET when it has none that is valid. */
+  async lineTicket(headers: IncomingHttpHeaders, line: string): Promise<TicketStatusDto> {
+    const token = ticketCookies(headers).get(line);
+    const claims = token ? await this.signer.verify(token).catch(() => undefined) : undefined;
+    if (!claims || claims.line !== line) {
+      throw new DomainError(404, 'NO_TICKET', `This browser holds no ticket for line ${line}`);
+    }
+    return this.statusOf(claims, true);
+  }
+
+  /** The claims of a ticket, checked to be genuine and to be the ticket `uuid`. */
   private async holderOf(token: string, uuid: string): Promise<TicketClaims> {
     const claims = await this.signer.verify(token);
     if (claims.uuid !== uuid) throw new TicketMismatchError('ticket id');

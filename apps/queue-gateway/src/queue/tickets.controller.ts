@@ -1,60 +1,117 @@
-import { Controller, Delete, Get, Headers, Param } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiForbiddenResponse,
   ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { InvalidTicketError } from '@app/ticket';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayMetrics } from './gateway-metrics';
-import { TICKET_HEADER } from './issue.controller';
-import { TicketStatusDto, TicketUuidParamDto } from './queue.dto';
+import { LineCodeParamDto, TicketStatusDto, TicketUuidParamDto } from './queue.dto';
 import { QueueService } from './queue.service';
-
-const requireTicket = (ticket: string | undefined): string => {
-  if (!ticket) throw new InvalidTicketError('the X-Queue-Ticket header is missing');
-  return ticket;
-};
+import { TicketEvents } from './ticket-events';
 
 @ApiTags('queue')
-@ApiHeader({ name: 'X-Queue-Ticket', required: true, description: 'The ticket from the 307' })
+@ApiHeader({
+  name: 'X-Queue-Ticket',
+  required: false,
+  description: 'The ticket from the 307 (browsers: the HttpOnly cookie wrt_{code} instead)',
+})
 @ApiUnauthorizedResponse({
   description: 'TICKET_INVALID: missing, forged, tampered or garbage ticket',
 })
 @ApiForbiddenResponse({ description: 'TICKET_MISMATCH: the ticket is for another ticket id' })
-@Controller('api/queue/tickets')
+@Controller('api/queue')
 export class TicketsController {
   constructor(
     private readonly queue: QueueService,
+    private readonly events: TicketEvents,
     private readonly metrics: GatewayMetrics,
   ) {}
 
-  @Get(':uuid')
+  @Get('tickets/:uuid')
   @ApiOperation({ summary: "A ticket's status and place in line (also a heartbeat)" })
   @ApiOkResponse({ type: TicketStatusDto })
   async status(
     @Param() { uuid }: TicketUuidParamDto,
-    @Headers(TICKET_HEADER) ticket: string | undefined,
+    @Req() req: FastifyRequest,
   ): Promise<TicketStatusDto> {
     const end = this.metrics.requestDuration.startTimer({ kind: 'status' });
     try {
-      return await this.queue.status(requireTicket(ticket), uuid);
+      const claims = await this.queue.holderFromRequest(req.headers, uuid);
+      return await this.queue.statusOf(claims, true);
     } finally {
       end();
     }
   }
 
-  @Delete(':uuid')
+  @Get('tickets/:uuid/events')
+  @ApiOperation({
+    summary: "Server-Sent Events: the ticket's numbers as the line moves, ending with its outcome",
+    description:
+      'Events: `ticket` (once, first), `line` (the line state of GET /api/lines/{code}, whenever the line ' +
+      "moves), `: keep-alive` comments, and `outcome` (last). An open stream is the holder's heartbeat. " +
+      'See docs/waiting-page.md.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'An event stream' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'This process holds SSE_MAX_CONNECTIONS streams already: poll instead (Retry-After)',
+  })
+  async stream(
+    @Param() { uuid }: TicketUuidParamDto,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const claims = await this.queue.holderFromRequest(req.headers, uuid);
+    await this.events.open(claims, reply);
+  }
+
+  @Post('tickets/:uuid/heartbeat')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'I am still here: for clients that read the cached line state instead of polling',
+  })
+  @ApiNoContentResponse({ description: 'Noted' })
+  async heartbeat(
+    @Param() { uuid }: TicketUuidParamDto,
+    @Req() req: FastifyRequest,
+  ): Promise<void> {
+    this.queue.heartbeat(await this.queue.holderFromRequest(req.headers, uuid));
+  }
+
+  @Delete('tickets/:uuid')
   @ApiOperation({ summary: 'Leave the line (idempotent; only the holder of the ticket)' })
   @ApiOkResponse({ type: TicketStatusDto, description: 'status is always "cancelled"' })
   @ApiConflictResponse({ description: 'TICKET_SPENT: a used ticket cannot be cancelled' })
-  cancel(
+  async cancel(
     @Param() { uuid }: TicketUuidParamDto,
-    @Headers(TICKET_HEADER) ticket: string | undefined,
+    @Req() req: FastifyRequest,
   ): Promise<TicketStatusDto> {
-    return this.queue.cancel(requireTicket(ticket), uuid);
+    const claims = await this.queue.holderFromRequest(req.headers, uuid);
+    return this.queue.cancel(claims);
+  }
+
+  @Get('lines/:code/ticket')
+  @ApiOperation({
+    summary: "This browser's ticket for a line, from its cookie (for the waiting page)",
+  })
+  @ApiOkResponse({ type: TicketStatusDto })
+  @ApiNotFoundResponse({ description: 'NO_TICKET: no valid ticket cookie for this line' })
+  async lineTicket(
+    @Param() { code }: LineCodeParamDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TicketStatusDto> {
+    reply.header('Cache-Control', 'no-store');
+    return this.queue.lineTicket(req.headers, code);
   }
 }

@@ -1,0 +1,177 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import { createHash } from 'node:crypto';
+import { UnavailableError } from '@app/common';
+import { Env } from '@app/config';
+import { OffsetsView, TopicView } from '@app/kafka';
+import { lineTopic, RedisKeys } from '@app/queue';
+import { REDIS } from '@app/redis';
+import { CatalogCache } from './catalog-cache';
+
+export const LINE_STATES = ['open', 'paused', 'sold_out'] as const;
+export type LineStateName = (typeof LINE_STATES)[number];
+
+/** What anyone may know about a line: the body of GET /api/lines/{code} and of the SSE `line` event. */
+export interface LineState {
+  line: string;
+  state: LineStateName;
+  partitions: Array<{ partition: number; committedOffset: number; endOffset: number }>;
+  waiting: number;
+  ratePerSec: number | null;
+  configuredRatePerSec: number;
+  remaining: number;
+  quantity: number;
+  soldOut: boolean;
+  /** Epoch ms of the offsets refresh that produced these numbers (they are unchanged since). */
+  refreshedAt: number;
+}
+
+/** A line state serialised once, shared by every reader of the line. */
+export interface LineSnapshot {
+  state: LineState;
+  /** The JSON body. */
+  body: Buffer;
+  /** Strong ETag of the body; unchanged while the content is. */
+  etag: string;
+  /** The same JSON as one SSE `line` event frame. */
+  sseFrame: Buffer;
+}
+
+/** How often the lines' configured rates are re-read from Redis (admin changes). */
+export const SETTINGS_REFRESH_MS = 1000;
+
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/**
+ * The cacheable state of every line this process knows, rebuilt from the
+ * shared offsets view at each refresh and serialised once: GET /api/lines/*
+ * copies a buffer, and the SSE hub writes the same bytes to every stream of
+ * the line. A new snapshot (and ETag) is made only when the content changes.
+ */
+@Injectable()
+export class LineStateService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('LineState');
+  private readonly snapshots = new Map<string, LineSnapshot>();
+  private readonly cores = new Map<string, string>();
+  private readonly configuredRates = new Map<string, number>();
+  private readonly listeners: Array<(line: string, snapshot: LineSnapshot) => void> = [];
+  private timer?: NodeJS.Timeout;
+  private settingsFailing = false;
+
+  constructor(
+    private readonly env: Env,
+    private readonly view: OffsetsView,
+    private readonly catalog: CatalogCache,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.refreshSettings(), SETTINGS_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Called with each line whose content changed. */
+  onChange(listener: (line: string, snapshot: LineSnapshot) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** A rate just set through this process's admin API; the line's state is rebuilt now. */
+  setConfiguredRate(line: string, ratePerSec: number): void {
+    this.configuredRates.set(line, ratePerSec);
+    const v = this.view.get(lineTopic(this.env.KAFKA_TOPIC_PREFIX, line));
+    if (v) this.update(line, v);
+  }
+
+  get(line: string): LineSnapshot | undefined {
+    return this.snapshots.get(line);
+  }
+
+  /** The line's snapshot; loads its offsets once if this process has not tracked it yet. 404 for no such coupon. */
+  async require(line: string): Promise<LineSnapshot> {
+    this.catalog.require(line);
+    const known = this.snapshots.get(line);
+    if (known) return known;
+    let v: TopicView;
+    try {
+      v = await this.view.track(lineTopic(this.env.KAFKA_TOPIC_PREFIX, line));
+    } catch (error) {
+      throw new UnavailableError(
+        `The line's offsets are not available: ${(error as Error).message}`,
+        2,
+      );
+    }
+    return this.update(line, v) ?? this.snapshots.get(line)!;
+  }
+
+  /** Every catalogued line's snapshot that this process has (lines still loading are left out). */
+  list(): LineSnapshot[] {
+    return this.catalog
+      .codes()
+      .map((code) => this.snapshots.get(code))
+      .filter((s): s is LineSnapshot => s !== undefined);
+  }
+
+  /** A refresh of the line's offsets: rebuild its snapshot if anything visible changed. */
+  update(line: string, v: TopicView): LineSnapshot | undefined {
+    const coupon = this.catalog.get(line);
+    const configured = this.configuredRates.get(line) ?? this.env.ADMISSION_RATE_PER_SEC;
+    const soldOut = coupon?.remaining === 0;
+    const state: LineState = {
+      line,
+      state: soldOut ? 'sold_out' : configured <= 0 ? 'paused' : 'open',
+      partitions: v.partitions.map((p, partition) => ({
+        partition,
+        committedOffset: p?.committedOffset ?? 0,
+        endOffset: p?.endOffset ?? 0,
+      })),
+      waiting: v.waiting,
+      ratePerSec: v.ratePerSec === null ? null : round(v.ratePerSec, 1),
+      configuredRatePerSec: configured,
+      remaining: coupon?.remaining ?? 0,
+      quantity: coupon?.quantity ?? 0,
+      soldOut,
+      refreshedAt: 0,
+    };
+    const core = JSON.stringify(state);
+    if (this.cores.get(line) === core) return undefined;
+    this.cores.set(line, core);
+    state.refreshedAt = v.refreshedAt;
+    const json = JSON.stringify(state);
+    const snapshot: LineSnapshot = {
+      state,
+      body: Buffer.from(json),
+      etag: `"${createHash('sha1').update(core).digest('base64url').slice(0, 20)}"`,
+      sseFrame: Buffer.from(`event: line\nid: ${state.refreshedAt}\ndata: ${json}\n\n`),
+    };
+    this.snapshots.set(line, snapshot);
+    for (const listener of this.listeners) listener(line, snapshot);
+    return snapshot;
+  }
+
+  private async refreshSettings(): Promise<void> {
+    const lines = [...this.snapshots.keys()];
+    if (lines.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const line of lines) pipeline.hget(RedisKeys.lineSettings(line), 'ratePerSec');
+    try {
+      const results = (await pipeline.exec()) ?? [];
+      lines.forEach((line, i) => {
+        const raw = results[i]?.[1];
+        const rate = raw === null || raw === undefined ? NaN : Number(raw);
+        this.configuredRates.set(
+          line,
+          Number.isFinite(rate) ? rate : this.env.ADMISSION_RATE_PER_SEC,
+        );
+      });
+      this.settingsFailing = false;
+    } catch (error) {
+      if (!this.settingsFailing)
+        this.logger.warn(`line settings refresh failed: ${(error as Error).message}`);
+      this.settingsFailing = true;
+    }
+  }
+}

@@ -1,0 +1,397 @@
+// The browser-facing gateway against the real Kafka, Redis and a real admitter:
+// Server-Sent Events (order, outcome, heartbeat by connection, abandonment after
+// a disconnect, the connection cap, cancel and sold out), the cacheable line
+// state (headers, ETag/304, Kafka's own numbers), and the ticket cookie with the
+// 303 answer to an HTML form.
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis from 'ioredis';
+import request from 'supertest';
+import { Env } from '@app/config';
+import { KafkaClient } from '@app/kafka';
+import { lineTopic } from '@app/queue';
+import { REDIS } from '@app/redis';
+import { AdmitterHandle, startAdmitter } from '../support/admitter-harness';
+import {
+  dropKafkaPrefix,
+  dropRedisPrefix,
+  FakeCouponService,
+  gatewayEnv,
+  startFakeCouponService,
+  startGateway,
+  waitFor,
+} from '../support/gateway-harness';
+import { SseClient } from '../support/sse-client';
+
+jest.setTimeout(90_000);
+
+const LINE = 'LIVE1';
+const SOLD = 'LIVE2';
+/** Paused throughout: its tickets wait as long as a test needs. */
+const STILL = 'LIVE3';
+const ABANDON_SECONDS = 3;
+
+interface Numbers {
+  uuid: string;
+  partition: number;
+  offset: number;
+  committedOffset: number;
+  endOffset: number;
+  ahead: number;
+  status?: string;
+  ticket: string;
+}
+interface LineEvent {
+  line: string;
+  state: string;
+  partitions: Array<{ partition: number; committedOffset: number; endOffset: number }>;
+  soldOut: boolean;
+}
+
+describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafka, Redis, admitter)', () => {
+  let coupons: FakeCouponService;
+  let env: Env;
+  let app: NestFastifyApplication;
+  let admitter: AdmitterHandle;
+  let redis: Redis;
+  let base: string;
+  const streams: SseClient[] = [];
+  const http = () => request(app.getHttpServer());
+
+  const enqueue = async (userId: string, line = LINE): Promise<Numbers> => {
+    const res = await http().post(`/api/coupons/${line}/issue`).send({ userId });
+    expect(res.status).toBe(307);
+    return res.body as Numbers;
+  };
+  const open = async (t: Numbers, headers?: Record<string, string>) => {
+    const s = await SseClient.open(
+      `${base}/api/queue/tickets/${t.uuid}/events`,
+      headers ?? { 'x-queue-ticket': t.ticket },
+    );
+    streams.push(s);
+    return s;
+  };
+  const setRate = async (ratePerSec: number, line = LINE) => {
+    const res = await http()
+      .put(`/api/admin/lines/${line}`)
+      .set('Authorization', `Bearer ${env.ADMIN_TOKEN}`)
+      .send({ ratePerSec, burst: Math.max(1, Math.ceil(ratePerSec)) });
+    expect(res.status).toBe(200);
+  };
+  const status = async (t: Numbers) =>
+    (await http().get(`/api/queue/tickets/${t.uuid}`).set('X-Queue-Ticket', t.ticket)).body as {
+      status: string;
+    };
+  const kafkaNumbers = async (line: string) => {
+    const admin = await app.get(KafkaClient).admin();
+    const topic = lineTopic(env.KAFKA_TOPIC_PREFIX, line);
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({
+      groupId: env.ADMITTER_GROUP_ID,
+      topics: [topic],
+    });
+    return ends
+      .map((e) => {
+        const c = Number(committed.partitions.find((p) => p.partition === e.partition)!.offset);
+        return {
+          partition: e.partition,
+          committedOffset: Math.max(0, c),
+          endOffset: Number(e.high),
+        };
+      })
+      .sort((a, b) => a.partition - b.partition);
+  };
+
+  beforeAll(async () => {
+    coupons = await startFakeCouponService([
+      { code: LINE, quantity: 100 },
+      { code: SOLD, quantity: 100 },
+      { code: STILL, quantity: 100 },
+    ]);
+    env = gatewayEnv({
+      COUPON_SERVICE_PORT: String(coupons.port),
+      LINE_PARTITIONS: '1',
+      ABANDON_AFTER_SECONDS: String(ABANDON_SECONDS),
+      SSE_MIN_UPDATE_MS: '50',
+      SSE_KEEPALIVE_SECONDS: '1',
+      LINE_STATE_MAX_AGE_SECONDS: '1',
+    });
+    app = await startGateway(env);
+    await app.listen(0, '127.0.0.1');
+    const address = app.getHttpServer().address() as { port: number };
+    base = `http://127.0.0.1:${address.port}`;
+    redis = app.get(REDIS);
+    await waitFor(
+      async () => (await http().get(`/api/lines/${LINE}`)).status === 200,
+      20_000,
+      'the line state',
+    );
+    // Both lines paused before the admitter starts: nobody moves until a test opens its line.
+    await setRate(0, LINE);
+    await setRate(0, SOLD);
+    await setRate(0, STILL);
+    admitter = await startAdmitter(env);
+  });
+
+  afterAll(async () => {
+    for (const s of streams) s.close();
+    await admitter?.close();
+    const admin = await app.get(KafkaClient).admin();
+    await dropKafkaPrefix(admin, env.KAFKA_TOPIC_PREFIX).catch(() => undefined);
+    await admin.deleteGroups([env.ADMITTER_GROUP_ID]).catch(() => undefined);
+    await dropRedisPrefix(redis, env.REDIS_KEY_PREFIX);
+    await app.close();
+    await coupons.close();
+  });
+
+  it("serves the line state cacheably: public max-age, ETag and 304, no cookies, Kafka's own numbers", async () => {
+    await enqueue('state-reader');
+    const kafka = await kafkaNumbers(LINE);
+    const res = await waitFor(
+      async () => {
+        const r = await http().get(`/api/lines/${LINE}`).set('Cookie', 'wrt_LIVE1=whatever');
+        return JSON.stringify(r.body.partitions) === JSON.stringify(kafka) ? r : undefined;
+      },
+      10_000,
+      "the line state to show Kafka's numbers",
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('public, max-age=1');
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.headers.etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    expect(res.body).toMatchObject({
+      line: LINE,
+      state: 'paused',
+      configuredRatePerSec: 0,
+      remaining: 100,
+      quantity: 100,
+      soldOut: false,
+      waiting: kafka[0].endOffset - kafka[0].committedOffset,
+    });
+    const again = await http().get(`/api/lines/${LINE}`).set('If-None-Match', res.headers.etag);
+    expect(again.status).toBe(304);
+    expect(again.text).toBe('');
+
+    // A new arrival changes the content, so the ETag changes.
+    await enqueue('state-reader-2');
+    const changed = await waitFor(
+      async () => {
+        const r = await http().get(`/api/lines/${LINE}`).set('If-None-Match', res.headers.etag);
+        return r.status === 200 ? r : undefined;
+      },
+      10_000,
+      'a new ETag',
+    );
+    expect(changed.headers.etag).not.toBe(res.headers.etag);
+    expect(changed.body.partitions[0].endOffset).toBe(kafka[0].endOffset + 1);
+
+    const list = await http().get('/api/lines');
+    expect(list.status).toBe(200);
+    expect(list.body.map((l: LineEvent) => l.line).sort()).toEqual([LINE, SOLD, STILL]);
+    expect((await http().get('/api/lines/NOPE1')).status).toBe(404);
+    expect((await http().get('/api/lines/bad%20code')).status).toBe(400);
+  });
+
+  it('streams a ticket in order to its outcome; an open stream is a heartbeat, a closed one is not', async () => {
+    const held = await enqueue('sse-held');
+    const dropped = await enqueue('sse-dropped');
+    const last = await enqueue('sse-last');
+    const heldStream = await open(held);
+    const droppedStream = await open(dropped);
+    const lastStream = await open(last);
+
+    expect(lastStream.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(lastStream.headers['cache-control']).toBe('no-store');
+    const first = await lastStream.waitForEvent<Numbers>('ticket');
+    expect(lastStream.events[0].event).toBe('ticket');
+    expect(lastStream.retry).toBe(2000);
+    expect(first).toMatchObject({ uuid: last.uuid, offset: last.offset, status: 'waiting' });
+    expect(first.ahead).toBe(last.offset - first.committedOffset);
+    const line = await lastStream.waitForEvent<LineEvent>('line');
+    expect(line).toMatchObject({ line: LINE, state: 'paused' });
+
+    // The dropped holder goes away; the others stay connected past the abandon window.
+    droppedStream.close();
+    const since = Date.now();
+    await waitFor(() => lastStream.comments.includes('keep-alive'), 5_000, 'a keep-alive comment');
+    await waitFor(
+      () => Date.now() > since + (ABANDON_SECONDS + 1) * 1000,
+      (ABANDON_SECONDS + 3) * 1000,
+      'the abandon window to pass',
+    );
+    await setRate(20);
+
+    const heldOutcome = await heldStream.waitForEvent<Numbers>('outcome');
+    expect(heldOutcome).toMatchObject({ uuid: held.uuid, status: 'admitted' });
+    const lastOutcome = await lastStream.waitForEvent<Numbers>('outcome');
+    expect(lastOutcome).toMatchObject({ uuid: last.uuid, status: 'admitted' });
+    await lastStream.waitForEnd();
+    await heldStream.waitForEnd();
+    expect((await status(dropped)).status).toBe('abandoned');
+
+    // Order: one ticket event first, line events with committed offsets that never go back, outcome last.
+    const names = lastStream.events.map((e) => e.event);
+    expect(names[0]).toBe('ticket');
+    expect(names[names.length - 1]).toBe('outcome');
+    expect(names.filter((n) => n === 'ticket')).toHaveLength(1);
+    const committed = lastStream
+      .data<LineEvent>('line')
+      .map((l) => l.partitions[0].committedOffset);
+    expect(committed).toEqual([...committed].sort((a, b) => a - b));
+    expect(committed[committed.length - 1]).toBeGreaterThan(committed[0]);
+    const ids = lastStream.events.filter((e) => e.event === 'line').map((e) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+  });
+
+  it('ends a stream with "cancelled" when its holder cancels', async () => {
+    await setRate(0);
+    const t = await enqueue('sse-cancel');
+    const s = await open(t);
+    await s.waitForEvent('ticket');
+    const res = await http().delete(`/api/queue/tickets/${t.uuid}`).set('X-Queue-Ticket', t.ticket);
+    expect(res.status).toBe(200);
+    expect(await s.waitForEvent<Numbers>('outcome')).toMatchObject({ status: 'cancelled' });
+    await s.waitForEnd();
+  });
+
+  it('tells everyone still waiting when the coupon sells out', async () => {
+    const a = await enqueue('sold-a', SOLD);
+    const b = await enqueue('sold-b', SOLD);
+    const [sa, sb] = [await open(a), await open(b)];
+    await sa.waitForEvent('ticket');
+    await sb.waitForEvent('ticket');
+    coupons.state.coupons.get(SOLD)!.remaining = 0;
+    expect(await sa.waitForEvent<Numbers>('outcome')).toMatchObject({ status: 'sold_out' });
+    expect(await sb.waitForEvent<Numbers>('outcome')).toMatchObject({ status: 'sold_out' });
+    expect((await status(a)).status).toBe('sold_out');
+    const state = await http().get(`/api/lines/${SOLD}`);
+    expect(state.body).toMatchObject({ state: 'sold_out', soldOut: true, remaining: 0 });
+  });
+
+  it('refuses a stream without a valid ticket, and past the connection cap answers 503 + Retry-After', async () => {
+    const t = await enqueue('sse-cap', STILL);
+    const noTicket = await SseClient.open(`${base}/api/queue/tickets/${t.uuid}/events`);
+    expect(noTicket.status).toBe(401);
+    const other = await enqueue('sse-cap-other', STILL);
+    const wrong = await SseClient.open(`${base}/api/queue/tickets/${t.uuid}/events`, {
+      'x-queue-ticket': other.ticket,
+    });
+    expect(wrong.status).toBe(403);
+
+    const capped = await startGateway({ ...env, SSE_MAX_CONNECTIONS: 1 } as Env);
+    try {
+      await capped.listen(0, '127.0.0.1');
+      const port = (capped.getHttpServer().address() as { port: number }).port;
+      const url = `http://127.0.0.1:${port}/api/queue/tickets/${t.uuid}/events`;
+      const one = await SseClient.open(url, { 'x-queue-ticket': t.ticket });
+      streams.push(one);
+      expect(one.status).toBe(200);
+      const two = await SseClient.open(url, { 'x-queue-ticket': t.ticket });
+      expect(two.status).toBe(503);
+      expect(two.headers['retry-after']).toBeDefined();
+      expect(JSON.parse(two.body)).toMatchObject({ statusCode: 503, error: 'SERVICE_UNAVAILABLE' });
+      one.close();
+      // The slot is free again once the first stream is gone.
+      await waitFor(
+        async () => {
+          const three = await SseClient.open(url, { 'x-queue-ticket': t.ticket });
+          three.close();
+          return three.status === 200;
+        },
+        5_000,
+        'a freed slot',
+      );
+    } finally {
+      await capped.close();
+    }
+  });
+
+  describe('the ticket cookie', () => {
+    const browser = { 'Sec-Fetch-Mode': 'cors', 'Sec-Fetch-Site': 'same-origin' };
+    const cookieOf = (res: request.Response) => {
+      const raw = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+      return raw.find((c) => c.startsWith(`wrt_${LINE}=`));
+    };
+
+    it('is set for browsers only, HttpOnly and SameSite=Lax, and carries the place', async () => {
+      const api = await http().post(`/api/coupons/${LINE}/issue`).send({ userId: 'api-client' });
+      expect(api.status).toBe(307);
+      expect(api.headers['set-cookie']).toBeUndefined();
+
+      const res = await http()
+        .post(`/api/coupons/${LINE}/issue`)
+        .set(browser)
+        .send({ userId: 'cookie-user' });
+      expect(res.status).toBe(307);
+      const cookie = cookieOf(res)!;
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Lax/);
+      expect(cookie).toMatch(/Path=\//);
+      expect(cookie).not.toMatch(/Secure/); // NODE_ENV is not production here
+      const pair = cookie.split(';')[0];
+
+      // A poll by cookie alone keeps the same place.
+      const poll = await http()
+        .post(`/api/coupons/${LINE}/issue`)
+        .set(browser)
+        .set('Cookie', pair)
+        .send({ userId: 'cookie-user' });
+      expect(poll.status).toBe(307);
+      expect(poll.body).toMatchObject({ uuid: res.body.uuid, offset: res.body.offset });
+
+      // The page finds its ticket for the line from the cookie.
+      const mine = await http().get(`/api/queue/lines/${LINE}/ticket`).set('Cookie', pair);
+      expect(mine.status).toBe(200);
+      expect(mine.headers['cache-control']).toBe('no-store');
+      expect(mine.body).toMatchObject({
+        uuid: res.body.uuid,
+        status: 'waiting',
+        userId: 'cookie-user',
+      });
+      const none = await http().get(`/api/queue/lines/${LINE}/ticket`);
+      expect(none.status).toBe(404);
+      expect(none.body.error).toBe('NO_TICKET');
+      const forged = await http()
+        .get(`/api/queue/lines/${LINE}/ticket`)
+        .set('Cookie', `wrt_${LINE}=${res.body.ticket.slice(0, -3)}abc`);
+      expect(forged.status).toBe(404);
+
+      // EventSource authenticates by the cookie.
+      const s = await open(res.body, { cookie: pair });
+      expect(s.status).toBe(200);
+      expect(await s.waitForEvent<Numbers>('ticket')).toMatchObject({ uuid: res.body.uuid });
+      s.close();
+
+      // Heartbeat and status by cookie; another ticket's uuid is refused.
+      expect(
+        (await http().post(`/api/queue/tickets/${res.body.uuid}/heartbeat`).set('Cookie', pair))
+          .status,
+      ).toBe(204);
+      expect(
+        (await http().get(`/api/queue/tickets/${res.body.uuid}`).set('Cookie', pair)).status,
+      ).toBe(200);
+      expect(
+        (await http().get(`/api/queue/tickets/${api.body.uuid}`).set('Cookie', pair)).status,
+      ).toBe(401);
+    });
+
+    it('answers an HTML form post with 303 to the event page, never a 307', async () => {
+      const res = await http()
+        .post(`/api/coupons/${LINE}/issue`)
+        .set({ 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Dest': 'document' })
+        .type('form')
+        .send('userId=form-user');
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toBe(`/lines/${LINE}`);
+      const cookie = cookieOf(res)!;
+      expect(cookie).toBeDefined();
+      const mine = await http()
+        .get(`/api/queue/lines/${LINE}/ticket`)
+        .set('Cookie', cookie.split(';')[0]);
+      expect(mine.body).toMatchObject({ userId: 'form-user', status: 'waiting' });
+
+      const unknown = await http().post('/api/coupons/NOPE1/issue').type('form').send('userId=x');
+      expect(unknown.status).toBe(303);
+      expect(unknown.headers.location).toBe('/lines/NOPE1?error=UNKNOWN_COUPON');
+    });
+  });
+});
