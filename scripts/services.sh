@@ -4,7 +4,7 @@
 # from the official Maven Central jars. Idempotent: what runs is left running,
 # what is missing is installed, what is stopped is started.
 #
-#   scripts/services.sh up|down|status|install
+#   scripts/services.sh up|down|status|install|install-browser
 #
 # Data and logs live under .local/ (git-ignored). `down` stops only what this
 # script started (it keeps pid files under .local/run).
@@ -75,6 +75,10 @@ install_kafka() {
       || die "mvn could not fetch the Kafka jars (log: $LOGS/kafka-fetch.log)"
   fi
 }
+
+# Debian's Chromium, for the waiting page's browser suite (driven by playwright-core;
+# no test tool downloads a browser of its own).
+install_browser() { [ -x /usr/bin/chromium ] || apt_install chromium; }
 
 # ---- Redis -----------------------------------------------------------------
 redis_up() {
@@ -199,7 +203,8 @@ case "${1:-up}" in
   up) redis_up; postgres_up; kafka_up ;;
   down) down ;;
   status) status ;;
-  install) install_redis; install_postgres; install_kafka ;;
+  install) install_redis; install_postgres; install_kafka; install_browser ;;
+  install-browser) install_browser ;;
   kafka-java) shift; install_kafka; kafka_java "$@" ;;
-  *) die "usage: $0 up|down|status|install|kafka-java CLASS ARGS" ;;
+  *) die "usage: $0 up|down|status|install|install-browser|kafka-java CLASS ARGS" ;;
 esac

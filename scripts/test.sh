@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: brings up the real services if needed, builds, runs the migrations,
 # then the three tiers: unit, integration (real Kafka, Redis, PostgreSQL) and
-# e2e (HTTP over the real stack). Exits non-zero on any failure and ends with
+# e2e (HTTP over the real stack, and the waiting page in Debian's Chromium). Exits non-zero on any failure and ends with
 # one summary line "tests: N passed, N failed". Independent of earlier runs:
 # tests use random topic names, consumer groups, Redis key prefixes and databases.
 # Extra arguments go to every jest run (for example a path filter).
@@ -10,6 +10,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 . scripts/prepare.sh
 prepare --migrate
+bash scripts/services.sh install-browser
 
 results="$ROOT/reports/jest"
 rm -rf "$results" && mkdir -p "$results"

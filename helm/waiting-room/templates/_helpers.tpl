@@ -139,6 +139,12 @@ SWAGGER_ENABLED: {{ .Values.config.swaggerEnabled | quote }}
 GATEWAY_HOST: "0.0.0.0"
 GATEWAY_PORT: {{ .Values.gateway.containerPort | quote }}
 GATEWAY_KEEPALIVE_SECONDS: {{ .Values.config.gatewayKeepaliveSeconds | quote }}
+SSE_MAX_CONNECTIONS: {{ .Values.config.sseMaxConnections | quote }}
+SSE_KEEPALIVE_SECONDS: {{ .Values.config.sseKeepaliveSeconds | quote }}
+SSE_MIN_UPDATE_MS: {{ .Values.config.sseMinUpdateMs | quote }}
+LINE_STATE_MAX_AGE_SECONDS: {{ .Values.config.lineStateMaxAgeSeconds | quote }}
+CORS_ORIGINS: {{ join "," .Values.config.corsOrigins | quote }}
+TICKET_COOKIE_SECURE: {{ .Values.config.ticketCookieSecure | quote }}
 ADMITTER_HTTP_PORT: {{ .Values.admitter.containerPort | quote }}
 ADMITTER_GROUP_ID: {{ .Values.config.admitterGroupId | quote }}
 ADMISSION_RATE_PER_SEC: {{ .Values.config.admissionRatePerSec | quote }}
