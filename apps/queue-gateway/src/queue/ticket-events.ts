@@ -97,10 +97,14 @@ export class TicketEvents
         5,
       );
     }
+    const res = reply.raw;
+    // A client may leave while the status is resolved: then nothing is registered.
+    let gone = false;
+    res.once('close', () => (gone = true));
     const status = await this.status(claims);
     const snapshot = await this.lines.require(claims.line).catch(() => undefined);
     reply.hijack();
-    const res = reply.raw;
+    if (gone) return;
     res.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>),
       'content-type': 'text/event-stream; charset=utf-8',
