@@ -78,7 +78,11 @@ install_kafka() {
 
 # Debian's Chromium, for the waiting page's browser suite (driven by playwright-core;
 # no test tool downloads a browser of its own).
-install_browser() { [ -x /usr/bin/chromium ] || apt_install chromium; }
+# fonts-nanum: Korean glyphs, so the Korean page renders (and its screenshots read) right.
+install_browser() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  [ -d /usr/share/fonts/truetype/nanum ] || apt_install fonts-nanum
+}
 
 # ---- Redis -----------------------------------------------------------------
 redis_up() {

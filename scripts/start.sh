@@ -16,7 +16,8 @@ announce() {
       cat <<MSG
 
   Waiting room is up.
-    Gateway          $GW/api/coupons
+    Waiting page     $GW/            (open it in a browser; A0001's line: $GW/lines/A0001)
+    Gateway API      $GW/api/coupons
     API docs         $GW/docs
     Health           $GW/health/ready   (liveness: $GW/health/live)
     Metrics          $GW/metrics

@@ -398,6 +398,36 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
       ).toBe(401);
     });
 
+    it('gives a browser whose cookie ticket is over a new place; an API client gets the plain 410', async () => {
+      const res = await http()
+        .post(`/api/coupons/${STILL}/issue`)
+        .set(browser)
+        .send({ userId: 'rejoiner' });
+      const pair = ([] as string[])
+        .concat(res.headers['set-cookie'] ?? [])
+        .find((c) => c.startsWith(`wrt_${STILL}=`))!
+        .split(';')[0];
+      const cancel = await http().delete(`/api/queue/tickets/${res.body.uuid}`).set('Cookie', pair);
+      expect(cancel.body.status).toBe('cancelled');
+
+      const api = await http()
+        .post(`/api/coupons/${STILL}/issue`)
+        .set('X-Queue-Ticket', res.body.ticket)
+        .send({ userId: 'rejoiner' });
+      expect(api.status).toBe(410);
+      expect(api.body.error).toBe('TICKET_CANCELLED');
+
+      const again = await http()
+        .post(`/api/coupons/${STILL}/issue`)
+        .set(browser)
+        .set('Cookie', pair)
+        .send({ userId: 'rejoiner' });
+      expect(again.status).toBe(307);
+      expect(again.body.uuid).not.toBe(res.body.uuid);
+      expect(again.body.offset).toBeGreaterThan(res.body.offset);
+      expect(String(again.headers['set-cookie'])).toContain(again.body.ticket);
+    });
+
     it('answers an HTML form post with 303 to the event page, never a 307', async () => {
       const res = await http()
         .post(`/api/coupons/${LINE}/issue`)

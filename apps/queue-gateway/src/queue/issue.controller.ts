@@ -24,7 +24,13 @@ import {
   WaitingResponseDto,
 } from './queue.dto';
 import { QueueService } from './queue.service';
-import { fromBrowser, isFormNavigation, setTicketCookie, ticketFor } from './ticket-cookie';
+import {
+  fromBrowser,
+  isFormNavigation,
+  setTicketCookie,
+  TICKET_HEADER,
+  ticketFor,
+} from './ticket-cookie';
 
 export { TICKET_HEADER } from './ticket-cookie';
 
@@ -36,6 +42,23 @@ export class IssueController {
     private readonly metrics: GatewayMetrics,
     private readonly env: Env,
   ) {}
+
+  /** A poll; with a cookie's ticket whose wait is over (see REJOIN_AFTER), a new place instead. */
+  private async pollOrRejoin(
+    ticket: string,
+    code: string,
+    userId: string,
+    fromCookie: boolean,
+  ): ReturnType<QueueService['poll']> {
+    try {
+      return await this.queue.poll(ticket, code, userId);
+    } catch (error) {
+      if (!fromCookie || !(error instanceof DomainError) || !REJOIN_AFTER.has(error.code)) {
+        throw error;
+      }
+      return this.queue.enqueue(code, userId);
+    }
+  }
 
   @Post(':code/issue')
   @HttpCode(201)
@@ -93,7 +116,7 @@ export class IssueController {
     const navigation = isFormNavigation(req.headers);
     try {
       const result = ticket
-        ? await this.queue.poll(ticket, code, userId)
+        ? await this.pollOrRejoin(ticket, code, userId, req.headers[TICKET_HEADER] === undefined)
         : await this.queue.enqueue(code, userId);
       if (result.kind === 'waiting' && fromBrowser(req.headers)) {
         setTicketCookie(reply, this.env, code, result.body.ticket);
@@ -119,6 +142,21 @@ export class IssueController {
     }
   }
 }
+
+/**
+ * Outcomes of a cookie's ticket after which a browser's next "Get coupon" takes a
+ * new place (the cookie is replaced): the old wait is over, or the cookie is not
+ * this user's or not valid any more. An API client sending the header keeps the
+ * plain answer (410, 403, 401).
+ */
+const REJOIN_AFTER = new Set([
+  'TICKET_CANCELLED',
+  'TICKET_ABANDONED',
+  'PASS_EXPIRED',
+  'TICKET_SPENT',
+  'TICKET_MISMATCH',
+  'TICKET_INVALID',
+]);
 
 /** 303 See Other to the line's event page (optionally naming why no place was taken). */
 function seeTheLine(reply: FastifyReply, code: string, error?: string): void {
