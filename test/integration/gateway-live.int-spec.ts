@@ -329,6 +329,47 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
     }
   });
 
+  it('answers CORS only for the configured origins and exposes the ticket header', async () => {
+    // The gateway under test has no CORS_ORIGINS: same origin only, no CORS headers at all.
+    const plain = await http().get(`/api/lines/${LINE}`).set('Origin', 'https://shop.example');
+    expect(plain.headers['access-control-allow-origin']).toBeUndefined();
+
+    const cors = await startGateway({ ...env, CORS_ORIGINS: 'https://shop.example' } as Env);
+    try {
+      const h = () => request(cors.getHttpServer());
+      const preflight = await h()
+        .options(`/api/coupons/${LINE}/issue`)
+        .set('Origin', 'https://shop.example')
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'content-type,x-queue-ticket');
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe('https://shop.example');
+      expect(preflight.headers['access-control-allow-credentials']).toBe('true');
+      expect(preflight.headers['access-control-allow-headers']).toMatch(/X-Queue-Ticket/i);
+
+      // Once the new gateway has its coupon catalogue (503 until then).
+      const res = await waitFor(
+        async () => {
+          const r = await h()
+            .post(`/api/coupons/${STILL}/issue`)
+            .set('Origin', 'https://shop.example')
+            .send({ userId: 'cors-user' });
+          return r.status === 307 ? r : undefined;
+        },
+        10_000,
+        'a 307 from the CORS gateway',
+      );
+      expect(res.headers['access-control-allow-origin']).toBe('https://shop.example');
+      expect(res.headers['access-control-expose-headers']).toMatch(/X-Queue-Ticket/);
+      expect(res.headers['access-control-expose-headers']).toMatch(/Retry-After/);
+
+      const other = await h().get(`/api/lines/${LINE}`).set('Origin', 'https://evil.example');
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await cors.close();
+    }
+  });
+
   describe('the ticket cookie', () => {
     const browser = { 'Sec-Fetch-Mode': 'cors', 'Sec-Fetch-Site': 'same-origin' };
     const cookieOf = (res: request.Response) => {

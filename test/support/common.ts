@@ -1,5 +1,6 @@
 // Helpers every integration and e2e harness shares.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -36,14 +37,37 @@ export async function waitFor<T>(
   }
 }
 
-/** A TCP port that was free a moment ago, on loopback. */
+/**
+ * A TCP port that was free a moment ago, on loopback, chosen below the kernel's
+ * ephemeral range: a port from that range (what listen(0) gives) can be taken
+ * meanwhile by any outgoing connection on the machine (a load test, Kafka
+ * clients), so a process told to listen on it later fails with EADDRINUSE.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const low = 20_000;
+  const high = ephemeralStart() - 1;
+  for (let tries = 0; tries < 50; tries++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port found between ${low} and ${high}`);
+}
+
+function ephemeralStart(): number {
+  try {
+    const start = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
+    );
+    return start > 21_000 ? start : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
