@@ -370,6 +370,58 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
     }
   });
 
+  it('stays ready while the coupon service is away: waiters are still answered, /health/dependencies says what is down', async () => {
+    const lone = await startFakeCouponService([{ code: STILL, quantity: 100 }]);
+    const gw = await startGateway({ ...env, COUPON_SERVICE_PORT: lone.port } as Env);
+    try {
+      await gw.listen(0, '127.0.0.1');
+      const url = `http://127.0.0.1:${(gw.getHttpServer().address() as { port: number }).port}`;
+      const h = () => request(gw.getHttpServer());
+      const ready = await waitFor(
+        async () => {
+          const r = await h().get('/health/ready');
+          return r.status === 200 ? r : undefined;
+        },
+        15_000,
+        'the new gateway to be ready',
+      );
+      expect(ready.body.info.gateway).toMatchObject({ status: 'up', lines: 1 });
+      expect((await h().get('/health/dependencies')).status).toBe(200);
+      const t = (await h().post(`/api/coupons/${STILL}/issue`).send({ userId: 'blip' }))
+        .body as Numbers;
+
+      await lone.close();
+      const deps = await waitFor(
+        async () => {
+          const r = await h().get('/health/dependencies');
+          return r.status === 503 ? r : undefined;
+        },
+        15_000,
+        'the coupon service to be reported down',
+      );
+      expect(deps.body.details).toMatchObject({
+        couponService: { status: 'down' },
+        kafka: { status: 'up' },
+        redis: { status: 'up' },
+      });
+      expect((await h().get('/health/ready')).status).toBe(200);
+      expect((await h().get('/health/live')).status).toBe(200);
+      const poll = await h()
+        .post(`/api/coupons/${STILL}/issue`)
+        .set('X-Queue-Ticket', t.ticket)
+        .send({ userId: 'blip' });
+      expect(poll.status).toBe(307);
+      const s = await SseClient.open(`${url}/api/queue/tickets/${t.uuid}/events`, {
+        'x-queue-ticket': t.ticket,
+      });
+      streams.push(s);
+      expect(s.status).toBe(200);
+      expect(await s.waitForEvent<Numbers>('ticket')).toMatchObject({ uuid: t.uuid });
+    } finally {
+      await gw.close();
+    }
+  });
+
   describe('the ticket cookie', () => {
     const browser = { 'Sec-Fetch-Mode': 'cors', 'Sec-Fetch-Site': 'same-origin' };
     const cookieOf = (res: request.Response) => {

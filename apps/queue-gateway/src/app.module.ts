@@ -1,6 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { createLoggerModule, HealthController, MetricsModule, readinessChecks } from '@app/common';
+import {
+  createLoggerModule,
+  dependencyChecks,
+  HealthController,
+  MetricsModule,
+  readinessChecks,
+} from '@app/common';
 import { ConfigModule, Env, loadEnv } from '@app/config';
 import { KafkaHealthIndicator, KafkaModule } from '@app/kafka';
 import { RedisHealthIndicator, RedisModule } from '@app/redis';
@@ -8,6 +14,7 @@ import { TicketModule } from '@app/ticket';
 import { AdminModule } from './admin/admin.module';
 import { CatalogModule } from './catalog';
 import { CouponHealthIndicator } from './health/coupon-health.indicator';
+import { GatewayReadinessIndicator } from './health/gateway-readiness.indicator';
 import { QueueModule } from './queue/queue.module';
 import { WebModule } from './web/web.module';
 
@@ -32,7 +39,11 @@ export class GatewayModule {
       controllers: [HealthController],
       providers: [
         CouponHealthIndicator,
-        readinessChecks(
+        GatewayReadinessIndicator,
+        readinessChecks([GatewayReadinessIndicator], (gateway: GatewayReadinessIndicator) => [
+          () => gateway.isReady(),
+        ]),
+        dependencyChecks(
           [KafkaHealthIndicator, RedisHealthIndicator, CouponHealthIndicator],
           (
             kafka: KafkaHealthIndicator,

@@ -1,13 +1,19 @@
-import { Controller, Get, Inject, InjectionToken, Provider } from '@nestjs/common';
+import { Controller, Get, Inject, InjectionToken, Optional, Provider } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorFunction } from '@nestjs/terminus';
 
 /** The checks /health/ready runs, provided by each app with {@link readinessChecks}. */
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
+/** The checks /health/dependencies runs (default: the readiness checks), see {@link dependencyChecks}. */
+export const DEPENDENCY_CHECKS = Symbol('DEPENDENCY_CHECKS');
 
 /**
- * /health/live (the process answers) and /health/ready (its dependencies
- * answer), the same in every app; what "ready" checks is the app's to say.
+ * Three probes that mean different things, the same in every app:
+ * - /health/live: the process answers (restart it when not);
+ * - /health/ready: it can do its job for a request now (send it traffic when so);
+ * - /health/dependencies: what it depends on answers (for operators and alerts; no
+ *   probe should act on it, or a dependency's blip takes every healthy pod out at once).
+ * What "ready" and "dependencies" check is the app's to say.
  */
 @ApiTags('health')
 @Controller('health')
@@ -15,6 +21,9 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     @Inject(READINESS_CHECKS) private readonly checks: HealthIndicatorFunction[],
+    @Optional()
+    @Inject(DEPENDENCY_CHECKS)
+    private readonly dependencies?: HealthIndicatorFunction[],
   ) {}
 
   /** Liveness: the process answers. */
@@ -24,11 +33,18 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Readiness: every dependency of this app answers. */
+  /** Readiness: this app can serve a request now. */
   @Get(['ready', ''])
   @HealthCheck()
   ready() {
     return this.health.check(this.checks);
+  }
+
+  /** Every dependency of this app answers now. */
+  @Get('dependencies')
+  @HealthCheck()
+  dependencyHealth() {
+    return this.health.check(this.dependencies ?? this.checks);
   }
 }
 
@@ -39,6 +55,18 @@ export function readinessChecks<Deps extends unknown[]>(
 ): Provider {
   return {
     provide: READINESS_CHECKS,
+    inject,
+    useFactory: build as (...deps: unknown[]) => HealthIndicatorFunction[],
+  };
+}
+
+/** Declares an app's dependency checks (/health/dependencies) when they differ from readiness. */
+export function dependencyChecks<Deps extends unknown[]>(
+  inject: { [K in keyof Deps]: InjectionToken },
+  build: (...deps: Deps) => HealthIndicatorFunction[],
+): Provider {
+  return {
+    provide: DEPENDENCY_CHECKS,
     inject,
     useFactory: build as (...deps: unknown[]) => HealthIndicatorFunction[],
   };

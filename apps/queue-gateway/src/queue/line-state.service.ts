@@ -40,6 +40,15 @@ export interface LineSnapshot {
 /** How often the lines' configured rates are re-read from Redis (admin changes). */
 export const SETTINGS_REFRESH_MS = 1000;
 
+/** The offsets of a line without a topic (yet): nobody has queued. */
+const emptyView = (): TopicView => ({
+  partitions: [],
+  committedTotal: 0,
+  waiting: 0,
+  ratePerSec: null,
+  refreshedAt: Date.now(),
+});
+
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
@@ -82,7 +91,7 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
   /** A rate just set through this process's admin API; the line's state is rebuilt now. */
   setConfiguredRate(line: string, ratePerSec: number): void {
     this.configuredRates.set(line, ratePerSec);
-    const v = this.view.get(lineTopic(this.env.KAFKA_TOPIC_PREFIX, line));
+    const v = this.view.get(this.topic(line));
     if (v) this.update(line, v);
   }
 
@@ -95,24 +104,37 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
     this.catalog.require(line);
     const known = this.snapshots.get(line);
     if (known) return known;
-    let v: TopicView;
+    let v: TopicView | undefined;
     try {
-      v = await this.view.track(lineTopic(this.env.KAFKA_TOPIC_PREFIX, line));
+      // Not track(): asking kafkajs about a topic that does not exist (a coupon sold out
+      // before anyone queued) would spoil the view's later refreshes.
+      v = await this.view.trackIfExists(this.topic(line));
     } catch (error) {
       throw new UnavailableError(
         `The line's offsets are not available: ${(error as Error).message}`,
         2,
       );
     }
-    return this.update(line, v) ?? this.snapshots.get(line)!;
+    return this.update(line, v ?? emptyView()) ?? this.snapshots.get(line)!;
   }
 
-  /** Every catalogued line's snapshot that this process has (lines still loading are left out). */
+  /** Every catalogued line's snapshot (a line nobody queued in yet shows zeros). */
   list(): LineSnapshot[] {
     return this.catalog
       .codes()
-      .map((code) => this.snapshots.get(code))
-      .filter((s): s is LineSnapshot => s !== undefined);
+      .map((code) => this.snapshots.get(code) ?? this.update(code, emptyView())!);
+  }
+
+  /** Catalogued lines with stock whose offsets this process has not loaded yet. */
+  unloaded(): string[] {
+    return this.catalog
+      .codes()
+      .filter((code) => (this.catalog.get(code)?.remaining ?? 0) > 0)
+      .filter((code) => this.view.get(this.topic(code)) === undefined);
+  }
+
+  private topic(line: string): string {
+    return lineTopic(this.env.KAFKA_TOPIC_PREFIX, line);
   }
 
   /** A refresh of the line's offsets: rebuild its snapshot if anything visible changed. */
