@@ -5,6 +5,7 @@
 // 303 answer to an HTML form.
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
+import { ConfigResourceTypes } from 'kafkajs';
 import request from 'supertest';
 import { Env } from '@app/config';
 import { KafkaClient } from '@app/kafka';
@@ -419,6 +420,47 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
       expect(await s.waitForEvent<Numbers>('ticket')).toMatchObject({ uuid: t.uuid });
     } finally {
       await gw.close();
+    }
+  });
+
+  it('writes line topics with the configured min.insync.replicas, and answers no ticket it cannot keep on enough replicas', async () => {
+    const admin = await app.get(KafkaClient).admin();
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: lineTopic(env.KAFKA_TOPIC_PREFIX, LINE),
+          configNames: ['min.insync.replicas'],
+        },
+      ],
+    });
+    expect(resources[0].configEntries[0]).toMatchObject({ configValue: '1', isDefault: false });
+
+    // One broker here: a gateway asked for two replicas must refuse, not promise.
+    const strictEnv = gatewayEnv({
+      COUPON_SERVICE_PORT: String(coupons.port),
+      LINE_REPLICATION_FACTOR: '2',
+    });
+    const strict = await startGateway(strictEnv);
+    try {
+      const res = await waitFor(
+        async () => {
+          const r = await request(strict.getHttpServer())
+            .post(`/api/coupons/${STILL}/issue`)
+            .send({ userId: 'two-copies' });
+          return /catalogue/.test(r.body.message) ? undefined : r;
+        },
+        15_000,
+        'an answer past the catalogue',
+      );
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBeDefined();
+      expect(res.body.ticket).toBeUndefined();
+      const topics = await admin.listTopics();
+      expect(topics).not.toContain(lineTopic(strictEnv.KAFKA_TOPIC_PREFIX, STILL));
+    } finally {
+      await strict.close();
     }
   });
 

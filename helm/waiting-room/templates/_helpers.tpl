@@ -164,6 +164,8 @@ KAFKA_BROKERS: {{ join "," .Values.externalKafka.brokers | quote }}
 KAFKA_CLIENT_ID: {{ .Values.externalKafka.clientId | quote }}
 KAFKA_TOPIC_PREFIX: {{ .Values.externalKafka.topicPrefix | quote }}
 LINE_PARTITIONS: {{ .Values.config.linePartitions | quote }}
+LINE_REPLICATION_FACTOR: {{ .Values.config.lineReplicationFactor | quote }}
+LINE_MIN_INSYNC_REPLICAS: {{ .Values.config.lineMinInsyncReplicas | quote }}
 VIEW_REFRESH_MS: {{ .Values.config.viewRefreshMs | quote }}
 ENQUEUE_LINGER_MS: {{ .Values.config.enqueueLingerMs | quote }}
 ENQUEUE_MAX_BATCH: {{ .Values.config.enqueueMaxBatch | quote }}

@@ -196,6 +196,20 @@ export class Env {
   @Max(64)
   LINE_PARTITIONS = 1;
 
+  /** Replicas of a new line topic; a line topic with fewer is refused (no ticket is answered). 3 on a cluster. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  LINE_REPLICATION_FACTOR = 1;
+
+  /** min.insync.replicas of a line topic: an acks=all ticket is on this many replicas before its 307. 2 on a cluster. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  LINE_MIN_INSYNC_REPLICAS = 1;
+
   /** How often the shared offsets view is refreshed. */
   @Type(() => Number)
   @IsInt()

@@ -81,7 +81,12 @@ function fakeKafka(behaviour: { fail?: boolean; hang?: boolean } = {}) {
   };
   const admin = {
     createTopics: jest.fn(async () => true),
-    fetchTopicMetadata: jest.fn(async () => ({ topics: [{ partitions: [{}, {}] }] })),
+    fetchTopicMetadata: jest.fn(async () => ({
+      topics: [{ partitions: [{ replicas: [1] }, { replicas: [1] }] }],
+    })),
+    describeConfigs: jest.fn(async () => ({
+      resources: [{ configEntries: [{ configName: 'min.insync.replicas', configValue: '1' }] }],
+    })),
   };
   const client = {
     kafka: { producer: jest.fn(() => producer) },
@@ -124,12 +129,45 @@ describe('TicketLog', () => {
         topics: [
           {
             topic: 't',
-            configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+            replicationFactor: 1,
+            configEntries: [
+              { name: 'message.timestamp.type', value: 'LogAppendTime' },
+              { name: 'min.insync.replicas', value: '1' },
+            ],
           },
         ],
       },
     ]);
     expect(log.inFlight).toBe(0);
+  });
+
+  it('refuses to answer a ticket on a line topic with fewer replicas or a lower min.insync.replicas than configured', async () => {
+    const strict = loadEnv({
+      TICKET_SECRET: 'a'.repeat(32),
+      ADMIN_TOKEN: 'x'.repeat(16),
+      LINE_REPLICATION_FACTOR: '3',
+      LINE_MIN_INSYNC_REPLICAS: '2',
+    });
+    const few = fakeKafka();
+    await expect(
+      new TicketLog(few.client, strict).append({ topic: 't', key: 'k', value: '{}' }),
+    ).rejects.toMatchObject({
+      status: 503,
+      message: expect.stringMatching(/1 replica\(s\), fewer than LINE_REPLICATION_FACTOR=3/),
+    });
+    expect(few.sent).toHaveLength(0);
+
+    const lowIsr = fakeKafka();
+    lowIsr.admin.fetchTopicMetadata.mockResolvedValue({
+      topics: [{ partitions: [{ replicas: [1, 2, 3] }, { replicas: [1, 2, 3] }] }],
+    });
+    await expect(
+      new TicketLog(lowIsr.client, strict).append({ topic: 't', key: 'k', value: '{}' }),
+    ).rejects.toMatchObject({
+      status: 503,
+      message: expect.stringMatching(/min.insync.replicas=1, below LINE_MIN_INSYNC_REPLICAS=2/),
+    });
+    expect(lowIsr.sent).toHaveLength(0);
   });
 
   it('fails every caller of a failed batch with 503 and replaces the producer', async () => {

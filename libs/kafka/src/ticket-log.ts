@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import type { Producer, RecordMetadata } from 'kafkajs';
+import { ConfigResourceTypes, type Producer, type RecordMetadata } from 'kafkajs';
 import { UnavailableError } from '@app/common/errors';
 import { withTimeout } from '@app/common/timeout';
 import { Env } from '@app/config';
@@ -257,14 +257,48 @@ export class TicketLog implements OnApplicationShutdown {
         {
           topic,
           numPartitions: this.env.LINE_PARTITIONS,
-          // The admitter merges a line's partitions by broker append time.
-          configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+          replicationFactor: this.env.LINE_REPLICATION_FACTOR,
+          configEntries: [
+            // The admitter merges a line's partitions by broker append time.
+            { name: 'message.timestamp.type', value: 'LogAppendTime' },
+            // acks=all then means "on at least this many replicas" before a 307 is answered.
+            { name: 'min.insync.replicas', value: String(this.env.LINE_MIN_INSYNC_REPLICAS) },
+          ],
         },
       ],
     });
-    // The topic may predate this process with another partition count.
+    // The topic may predate this process with another partition count, fewer replicas
+    // or a lower min.insync.replicas: a 307 must not promise more copies than that.
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    return topics[0]?.partitions.length || this.env.LINE_PARTITIONS;
+    const partitions = topics[0]?.partitions ?? [];
+    const fewest = Math.min(...partitions.map((p) => p.replicas.length));
+    if (partitions.length > 0 && fewest < this.env.LINE_REPLICATION_FACTOR) {
+      throw new UnavailableError(
+        `Line topic ${topic} has ${fewest} replica(s), fewer than LINE_REPLICATION_FACTOR=${this.env.LINE_REPLICATION_FACTOR}`,
+        30,
+      );
+    }
+    const minIsr = await this.topicMinInsync(topic);
+    if (minIsr < this.env.LINE_MIN_INSYNC_REPLICAS) {
+      throw new UnavailableError(
+        `Line topic ${topic} has min.insync.replicas=${minIsr}, below LINE_MIN_INSYNC_REPLICAS=${this.env.LINE_MIN_INSYNC_REPLICAS}`,
+        30,
+      );
+    }
+    return partitions.length || this.env.LINE_PARTITIONS;
+  }
+
+  /** The topic's effective min.insync.replicas (its own setting or the broker's default). */
+  private async topicMinInsync(topic: string): Promise<number> {
+    const admin = await this.kafka.admin();
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        { type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] },
+      ],
+    });
+    const entry = resources[0]?.configEntries.find((e) => e.configName === 'min.insync.replicas');
+    return Number(entry?.configValue ?? 1);
   }
 
   private unavailable(error: unknown): UnavailableError {
