@@ -21,8 +21,10 @@ import { loadEnv } from '@app/config';
 import { CouponPatterns, CouponView, IssueCouponResult } from '@app/contracts';
 import { KafkaClient } from '@app/kafka';
 import { lineTopic } from '@app/queue';
+import { lineStatePhase, lineStateSection } from './line-state';
 import { NaiveIssuer } from './naive-issuer';
 import { ChartSample, renderChart } from './svg-chart';
+import { waitersPhase, waitersSection } from './waiters';
 
 const run = promisify(execFile);
 
@@ -68,6 +70,15 @@ const ISSUERS = 200;
 const FILL_BIG = Number(process.env.BENCH_BIG_LINE ?? 1_000_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stdout.write(`[bench] ${m}\n`);
+/**
+ * BENCH_ONLY=waiters,linestate runs only the phases whose names contain one of these words
+ * (case-insensitive; the stack always starts) and writes its report into the run's folder
+ * under reports/, not over BENCHMARKS.md. Unset: every phase, BENCHMARKS.md.
+ */
+const ONLY = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim().toLowerCase())
+  .filter(Boolean);
 
 const figures: Record<string, string | number> = {};
 const failures: string[] = [];
@@ -123,6 +134,8 @@ const rssMiB = (pid: number | undefined): number => {
 };
 
 async function phase(name: string, fn: () => Promise<void>): Promise<void> {
+  const always = name.startsWith('start the stack');
+  if (ONLY.length && !always && !ONLY.some((w) => name.toLowerCase().includes(w))) return;
   const t = Date.now();
   log(`${name}...`);
   try {
@@ -393,6 +406,20 @@ async function main(): Promise<void> {
       figures.pollRatio = `${((100 * r['3xx']) / r.duration / bareRps).toFixed(0)}%`;
     });
 
+    await stackPhase('linestate: cached GET /api/lines/{code} vs raw node:http', () =>
+      lineStatePhase({
+        gw,
+        line: 'A0001',
+        env,
+        figures,
+        log,
+        start,
+        freePort,
+        waitReadyAny,
+        cannon,
+      }),
+    );
+
     // ---- poll latency with a short and a very long line ----
     const payloads = path.join(LOGS, 'records.txt');
     const fill = async (code: string, records: number) => {
@@ -628,6 +655,27 @@ async function main(): Promise<void> {
       );
     });
 
+    await stackPhase('waiters: SSE vs polling, gateway CPU and RSS', () =>
+      waitersPhase({
+        env,
+        gw,
+        pg: {
+          host: base.POSTGRES_HOST,
+          port: base.POSTGRES_PORT,
+          user: base.POSTGRES_USER,
+          password: base.POSTGRES_PASSWORD,
+          database: db,
+        },
+        figures,
+        log,
+        start,
+        freePort,
+        waitReady,
+        setRate,
+        rid: RID,
+      }),
+    );
+
     // ---- infrastructure limits ----
     await phase('Kafka ProducerPerformance (scratch topic)', async () => {
       const topic = `bench-perf-${RID}`; // outside the line prefix: not a line
@@ -676,8 +724,9 @@ async function main(): Promise<void> {
     await cleanup();
   }
   figures.totalSeconds = Math.round((Date.now() - started) / 1000);
-  writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), report());
-  log(`wrote BENCHMARKS.md and bench/swarm-chart.svg in ${figures.totalSeconds}s`);
+  const out = ONLY.length ? path.join(LOGS, 'BENCHMARKS.md') : path.join(ROOT, 'BENCHMARKS.md');
+  writeFileSync(out, report());
+  log(`wrote ${path.relative(ROOT, out)} in ${figures.totalSeconds}s`);
   if (failures.length) {
     log(`phases that failed:\n  ${failures.join('\n  ')}`);
     process.exitCode = 1;
@@ -724,7 +773,7 @@ from that one run. Do not edit by hand: run it again.
 
 - Date: ${f('date')}; total run time ${f('totalSeconds', ' s')}
 - Machine: ${f('nproc')} CPUs (${f('cpu')}), ${f('memGiB', ' GiB')} memory, Node ${f('node')}
-- Command: \`npm run bench\` (autocannon ${CONNECTIONS} connections x ${DURATION} s per HTTP figure after a 2 s warm-up, loopback only;
+- Command: \`${ONLY.length ? `BENCH_ONLY=${ONLY.join(',')} ` : ''}npm run bench\` (autocannon ${CONNECTIONS} connections x ${DURATION} s per HTTP figure after a 2 s warm-up, loopback only;
   the bench starts its own gateway, admitter, coupon service and baseline app, with their own
   Redis prefix, Kafka topics, consumer group and databases, and removes them afterwards)
 - Everything (Kafka, Redis, PostgreSQL, the apps and the load generator) shares the same ${f('nproc')} cores.
@@ -742,7 +791,7 @@ exception filter, pino), answering a POST with the same JSON body at once. Only 
 | poll: re-POST with the ticket, not yet admitted | ${f('pollRps')} | ${f('pollP50')} | ${f('pollP99')} | ${f('pollRatio')} | >= 70% |
 
 Answers other than 307: enqueue ${f('enqueueOther')}, poll ${f('pollOther')}.
-
+${lineStateSection(figures, CONNECTIONS, DURATION)}
 ## Poll latency does not grow with the line
 
 One ticket at the tail of a line, polled by 10 connections for ${DURATION} s. The line was filled with
@@ -780,7 +829,7 @@ The write-ups this grew from report 60-180 issues/s; the target here is >= 2,000
 ${f('swarmBots')} bots arrived at 500/s at a line admitting 300/s (burst 50) and polled as told by
 pollAfterMs; ${f('swarmPolls')} polls in ${f('swarmSeconds', ' s')}; final answers ${f('swarmStatuses')}. Sampled every 250 ms from Kafka
 (line length = end offset - the admitter group's committed offset; admissions/s = its rate of change).
-${failures.length ? `\n## Phases that failed in this run\n\n${failures.map((x) => `- ${x}`).join('\n')}\n` : ''}`;
+${waitersSection(figures)}${failures.length ? `\n## Phases that failed in this run\n\n${failures.map((x) => `- ${x}`).join('\n')}\n` : ''}`;
 }
 
 main().catch(async (e) => {

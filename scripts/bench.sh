@@ -5,7 +5,11 @@
 # prefix, Kafka topics, consumer group, databases), measures, writes
 # BENCHMARKS.md and bench/swarm-chart.svg, and removes what it created.
 # Knobs: BENCH_DURATION (s per HTTP figure, default 10), BENCH_CONNECTIONS
-# (default 50), BENCH_BIG_LINE (tickets in the long line, default 1000000).
+# (default 50), BENCH_BIG_LINE (tickets in the long line, default 1000000),
+# BENCH_ONLY (e.g. waiters,linestate: only the phases whose names contain one of
+# the words; the report then goes to reports/bench-<id>/BENCHMARKS.md, not over
+# BENCHMARKS.md), BENCH_WAITERS (waiter counts, default 1000,10000 and the most
+# one process's open-file limit allows), BENCH_WAITERS_WINDOW (s, default 30).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
