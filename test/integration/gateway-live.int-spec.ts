@@ -113,6 +113,7 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
       LINE_PARTITIONS: '1',
       ABANDON_AFTER_SECONDS: String(ABANDON_SECONDS),
       SSE_MIN_UPDATE_MS: '50',
+      SSE_MAX_UPDATE_MS: '50', // every change reaches every stream here; pacing: ticket-events.spec.ts
       SSE_KEEPALIVE_SECONDS: '1',
       LINE_STATE_MAX_AGE_SECONDS: '1',
     });

@@ -26,20 +26,26 @@ export class SseClient {
   /** Opens a stream; a non-200 answer is read whole into `body`. */
   static open(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
     return new Promise((resolve, reject) => {
-      const req = http.get(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
-        res.setEncoding('utf8');
-        if (res.statusCode !== 200) {
-          let body = '';
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve(new SseClient(res.statusCode ?? 0, res.headers, res, body)));
-          return;
-        }
-        const client = new SseClient(200, res.headers, res, '');
-        res.on('data', (chunk: string) => client.feed(chunk));
-        res.on('end', () => (client.ended = true));
-        res.on('close', () => (client.ended = true));
-        resolve(client);
-      });
+      const req = http.get(
+        url,
+        { agent: false, headers: { accept: 'text/event-stream', ...headers } },
+        (res) => {
+          res.setEncoding('utf8');
+          if (res.statusCode !== 200) {
+            let body = '';
+            res.on('data', (c: string) => (body += c));
+            res.on('end', () =>
+              resolve(new SseClient(res.statusCode ?? 0, res.headers, res, body)),
+            );
+            return;
+          }
+          const client = new SseClient(200, res.headers, res, '');
+          res.on('data', (chunk: string) => client.feed(chunk));
+          res.on('end', () => (client.ended = true));
+          res.on('close', () => (client.ended = true));
+          resolve(client);
+        },
+      );
       req.on('error', reject);
     });
   }

@@ -142,6 +142,7 @@ GATEWAY_KEEPALIVE_SECONDS: {{ .Values.config.gatewayKeepaliveSeconds | quote }}
 SSE_MAX_CONNECTIONS: {{ .Values.config.sseMaxConnections | quote }}
 SSE_KEEPALIVE_SECONDS: {{ .Values.config.sseKeepaliveSeconds | quote }}
 SSE_MIN_UPDATE_MS: {{ .Values.config.sseMinUpdateMs | quote }}
+SSE_MAX_UPDATE_MS: {{ .Values.config.sseMaxUpdateMs | quote }}
 LINE_STATE_MAX_AGE_SECONDS: {{ .Values.config.lineStateMaxAgeSeconds | quote }}
 CORS_ORIGINS: {{ join "," .Values.config.corsOrigins | quote }}
 TICKET_COOKIE_SECURE: {{ .Values.config.ticketCookieSecure | quote }}

@@ -67,6 +67,13 @@ export class Env {
   @Max(60000)
   SSE_MIN_UPDATE_MS = 1000;
 
+  /** Most time between two line updates on an event stream far back in line (a quarter of its wait, like polls). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60000)
+  SSE_MAX_UPDATE_MS = 10000;
+
   /** max-age of the cacheable line state (GET /api/lines/{code}); 0 = revalidate every time. */
   @Type(() => Number)
   @IsInt()

@@ -1,4 +1,5 @@
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, OnModuleInit, Param, Req, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import {
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -7,25 +8,73 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Env } from '@app/config';
-import { LineStateService } from './line-state.service';
+import { LINE_CODE_PATTERN } from '@app/queue';
+import { LineSnapshot, LineStateService } from './line-state.service';
 import { LineCodeParamDto, LineStateDto } from './queue.dto';
+
+const LINE_PATH = '/api/lines/';
 
 /**
  * The public, cacheable state of the lines: no ticket, no cookie read or set,
  * `Cache-Control: public`, a strong ETag. A line's body is a buffer
  * serialised once per change; a request copies it (or answers 304).
+ *
+ * The hot path skips the framework: ahead of Fastify's own request handler, a
+ * plain GET /api/lines/{code} (no query, no Origin header) for a line this
+ * process has is answered straight from the buffer with node:http. Fastify's
+ * hooks, Nest's router and middleware and the global ValidationPipe would cost
+ * several times the answer itself, and this is the one route meant to be read by
+ * everyone, often. Anything else (unknown, malformed or not yet loaded code, a
+ * query string, a CORS request, HEAD) goes on to Fastify and the Nest handler
+ * below, which validates, loads or answers the error; that handler also
+ * documents the route in OpenAPI.
  */
 @ApiTags('lines')
 @Controller('api/lines')
-export class LinesController {
+export class LinesController implements OnModuleInit {
   private readonly cacheControl: string;
 
   constructor(
     private readonly lines: LineStateService,
+    private readonly adapter: HttpAdapterHost,
     env: Env,
   ) {
     this.cacheControl = `public, max-age=${env.LINE_STATE_MAX_AGE_SECONDS}`;
+  }
+
+  onModuleInit(): void {
+    const server = this.adapter.httpAdapter?.getHttpServer() as Server | undefined;
+    const [framework] = server?.listeners('request') ?? [];
+    if (!server || !framework) return;
+    server.removeListener('request', framework as (...args: unknown[]) => void);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!this.fastPath(req, res)) framework.call(server, req, res);
+    });
+  }
+
+  /** Answers a plain GET of a loaded line's state; false when the framework should. */
+  private fastPath(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url;
+    if (req.method !== 'GET' || !url?.startsWith(LINE_PATH) || req.headers.origin) return false;
+    const code = url.slice(LINE_PATH.length);
+    if (!LINE_CODE_PATTERN.test(code)) return false;
+    const snapshot = this.lines.get(code);
+    if (!snapshot) return false;
+    if (req.headers['if-none-match'] === snapshot.etag) {
+      res.writeHead(304, { 'cache-control': this.cacheControl, etag: snapshot.etag });
+      res.end();
+      return true;
+    }
+    res.writeHead(200, {
+      'cache-control': this.cacheControl,
+      etag: snapshot.etag,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': snapshot.body.length,
+    });
+    res.end(snapshot.body);
+    return true;
   }
 
   @Get()
@@ -58,7 +107,10 @@ export class LinesController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const snapshot = this.lines.get(code) ?? (await this.lines.require(code));
+    this.answer(req, reply, this.lines.get(code) ?? (await this.lines.require(code)));
+  }
+
+  private answer(req: FastifyRequest, reply: FastifyReply, snapshot: LineSnapshot): void {
     reply.header('Cache-Control', this.cacheControl).header('ETag', snapshot.etag);
     if (req.headers['if-none-match'] === snapshot.etag) {
       void reply.status(304).send();

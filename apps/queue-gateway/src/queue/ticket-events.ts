@@ -12,7 +12,8 @@ import { Env } from '@app/config';
 import { TicketClaims } from '@app/ticket';
 import { GatewayMetrics } from './gateway-metrics';
 import { HeartbeatBuffer } from './heartbeat-buffer';
-import { LineSnapshot, LineStateService } from './line-state.service';
+import { LineSnapshot, LineState, LineStateService } from './line-state.service';
+import { etaSeconds, pollAfterMs } from './queue-math';
 import { TicketStatusDto } from './queue.dto';
 
 /** EventSource's reconnection delay, sent as the stream's `retry:` hint. */
@@ -27,6 +28,34 @@ interface Stream {
   res: ServerResponse;
   /** An outcome is being resolved or was sent: nothing more is written. */
   finishing: boolean;
+  /** The line frame this stream was last sent (a line update is due when it differs). */
+  sent?: Buffer;
+  /** Epoch ms of the last line update (the next is due after {@link updatePaceMs}). */
+  sentAt: number;
+  /** The line's state name in the last update: a change (paused, open, sold out) is sent at once. */
+  sentState?: string;
+  /** Epoch ms of the last write (keep-alives go only to streams idle that long). */
+  wroteAt: number;
+}
+
+/**
+ * How often a stream gets line updates: like a poller's pollAfterMs (a quarter of
+ * the remaining wait), between SSE_MIN_UPDATE_MS near the head and
+ * SSE_MAX_UPDATE_MS far back. A waiter a thousand places back learns nothing
+ * useful from an update a second; its outcome is still sent at once. Worked
+ * out afresh at every tick from the line's current numbers (the configured
+ * rate when the measured one still lags behind it), so a line that speeds up
+ * is not reported at the pace of a slower past.
+ */
+export function updatePaceMs(
+  ahead: number,
+  state: LineState,
+  minMs: number,
+  maxMs: number,
+): number {
+  const rate = Math.max(state.ratePerSec ?? 0, state.configuredRatePerSec) || state.ratePerSec;
+  const eta = etaSeconds(ahead, rate, state.partitions.length);
+  return Math.min(maxMs, Math.max(minMs, pollAfterMs(ahead, eta)));
 }
 
 /** Resolves a ticket's current status (QueueService): memory for waiting tickets, Redis once past the head. */
@@ -38,7 +67,8 @@ export const sseEvent = (event: string, data: unknown): string =>
 /**
  * Server-Sent Events for waiting tickets. Each line's state is serialised once
  * per change (LineStateService) and the same bytes are written to every stream
- * of that line, at most once per SSE_MIN_UPDATE_MS; each stream costs a write.
+ * of that line that is due an update (each at its own pace, see
+ * {@link updatePaceMs}); a stream costs a write, never a serialisation.
  * An open stream is its holder's heartbeat. When a ticket's offset falls below
  * the committed offset (or the coupon sells out), the stream gets its outcome
  * and ends.
@@ -50,8 +80,6 @@ export class TicketEvents
   private readonly logger = new Logger('TicketEvents');
   private readonly byLine = new Map<string, Set<Stream>>();
   private readonly byUuid = new Map<string, Set<Stream>>();
-  private readonly lastFanout = new Map<string, number>();
-  private readonly pendingFanout = new Map<string, NodeJS.Timeout>();
   private readonly timers: NodeJS.Timeout[] = [];
   private count = 0;
   private closing = false;
@@ -72,7 +100,10 @@ export class TicketEvents
     this.lines.onChange((line, snapshot) => this.lineChanged(line, snapshot));
     const beatEvery = Math.max(1000, (this.env.ABANDON_AFTER_SECONDS * 1000) / 3);
     this.timers.push(setInterval(() => this.beat(), beatEvery));
-    this.timers.push(setInterval(() => this.keepAlive(), this.env.SSE_KEEPALIVE_SECONDS * 1000));
+    this.timers.push(setInterval(() => this.fanout(), this.env.SSE_MIN_UPDATE_MS));
+    // Checked three times per period, so no stream is silent much longer than SSE_KEEPALIVE_SECONDS.
+    const keepAliveCheck = Math.max(250, (this.env.SSE_KEEPALIVE_SECONDS * 1000) / 3);
+    this.timers.push(setInterval(() => this.keepAlive(), keepAliveCheck));
     for (const t of this.timers) t.unref();
   }
 
@@ -86,7 +117,6 @@ export class TicketEvents
 
   onApplicationShutdown(): void {
     for (const t of this.timers) clearInterval(t);
-    for (const t of this.pendingFanout.values()) clearTimeout(t);
   }
 
   /** Opens a stream for a verified ticket. Past SSE_MAX_CONNECTIONS: 503 + Retry-After (before anything is written). */
@@ -116,8 +146,9 @@ export class TicketEvents
       res.end(sseEvent('outcome', status));
       return;
     }
-    if (snapshot) res.write(snapshot.sseFrame);
-    const stream: Stream = { claims, res, finishing: false };
+    const now = Date.now();
+    const stream: Stream = { claims, res, finishing: false, sentAt: 0, wroteAt: now };
+    if (snapshot) this.sendLine(stream, snapshot, now);
     this.add(stream);
     this.heartbeats.touch(claims.uuid);
     res.on('close', () => this.remove(stream));
@@ -178,28 +209,41 @@ export class TicketEvents
         },
       );
     }
-    this.scheduleFanout(line);
   }
 
-  /** Writes the line's latest frame to its streams, at most once per SSE_MIN_UPDATE_MS. */
-  private scheduleFanout(line: string): void {
-    if (this.pendingFanout.has(line)) return;
-    const wait = (this.lastFanout.get(line) ?? 0) + this.env.SSE_MIN_UPDATE_MS - Date.now();
-    if (wait <= 0) return this.fanout(line);
-    const timer = setTimeout(() => {
-      this.pendingFanout.delete(line);
-      this.fanout(line);
-    }, wait);
-    timer.unref();
-    this.pendingFanout.set(line, timer);
+  /** Every SSE_MIN_UPDATE_MS: each stream that is due and has not seen its line's latest frame gets it. */
+  private fanout(): void {
+    const now = Date.now();
+    for (const [line, streams] of this.byLine) {
+      const snapshot = this.lines.get(line);
+      if (!snapshot) continue;
+      const { state } = snapshot;
+      for (const s of streams) {
+        if (s.finishing || s.sent === snapshot.sseFrame) continue;
+        const due =
+          s.sentState !== state.state ||
+          now - s.sentAt >=
+            updatePaceMs(
+              this.ahead(s, state),
+              state,
+              this.env.SSE_MIN_UPDATE_MS,
+              this.env.SSE_MAX_UPDATE_MS,
+            );
+        if (due) this.sendLine(s, snapshot, now);
+      }
+    }
   }
 
-  private fanout(line: string): void {
-    this.lastFanout.set(line, Date.now());
-    const frame = this.lines.get(line)?.sseFrame;
-    const streams = this.byLine.get(line);
-    if (!frame || !streams) return;
-    for (const s of streams) if (!s.finishing) this.write(s, frame);
+  private ahead(s: Stream, state: LineState): number {
+    const committed = state.partitions[s.claims.partition]?.committedOffset ?? 0;
+    return Math.max(0, s.claims.offset - committed);
+  }
+
+  private sendLine(s: Stream, snapshot: LineSnapshot, now: number): void {
+    s.sent = snapshot.sseFrame;
+    s.sentAt = now;
+    s.sentState = snapshot.state.state;
+    this.write(s, snapshot.sseFrame, now);
   }
 
   private finish(s: Stream, status: TicketStatusDto): void {
@@ -208,11 +252,12 @@ export class TicketEvents
     this.remove(s);
   }
 
-  private write(s: Stream, bytes: Buffer): void {
+  private write(s: Stream, bytes: Buffer, now = Date.now()): void {
     if (s.res.writableLength > SSE_MAX_BUFFERED_BYTES) {
       s.res.destroy();
       return;
     }
+    s.wroteAt = now;
     s.res.write(bytes);
   }
 
@@ -221,9 +266,13 @@ export class TicketEvents
     for (const uuid of this.byUuid.keys()) this.heartbeats.touch(uuid, now);
   }
 
+  /** A comment to every stream that has been silent for SSE_KEEPALIVE_SECONDS (proxies close idle ones). */
   private keepAlive(): void {
+    const now = Date.now();
+    const idleSince = now - this.env.SSE_KEEPALIVE_SECONDS * 1000;
     for (const streams of this.byLine.values()) {
-      for (const s of streams) if (!s.finishing) this.write(s, KEEP_ALIVE);
+      for (const s of streams)
+        if (!s.finishing && s.wroteAt <= idleSince) this.write(s, KEEP_ALIVE, now);
     }
   }
 }
