@@ -11,13 +11,7 @@ import { lineTopic, RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
 import { AdmitterHandle, startAdmitter } from '../support/admitter-harness';
 import { CouponInstance, CouponTestWorld } from '../support/coupon-harness';
-import {
-  dropKafkaPrefix,
-  dropRedisPrefix,
-  gatewayEnv,
-  startGateway,
-  waitFor,
-} from '../support/gateway-harness';
+import { dropGatewayState, gatewayEnv, startGateway, waitFor } from '../support/gateway-harness';
 
 jest.setTimeout(120_000);
 
@@ -74,10 +68,7 @@ describe('waiting room end to end (gateway + admitter + coupon service)', () => 
 
   afterAll(async () => {
     await admitter?.close();
-    const admin = await gateway.get(KafkaClient).admin();
-    await dropKafkaPrefix(admin, env.KAFKA_TOPIC_PREFIX).catch(() => undefined);
-    await admin.deleteGroups([env.ADMITTER_GROUP_ID]).catch(() => undefined);
-    await dropRedisPrefix(redis, env.REDIS_KEY_PREFIX);
+    await dropGatewayState(gateway, env);
     await gateway.close();
     await coupons.stop();
     await world.tearDown();

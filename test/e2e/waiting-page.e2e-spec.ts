@@ -13,19 +13,12 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { Env } from '@app/config';
-import { KafkaClient } from '@app/kafka';
 import { RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
 import { AdmitterHandle, startAdmitter } from '../support/admitter-harness';
 import { launchBrowser, TestBrowser } from '../support/browser';
 import { CouponInstance, CouponTestWorld, ROOT } from '../support/coupon-harness';
-import {
-  dropKafkaPrefix,
-  dropRedisPrefix,
-  gatewayEnv,
-  startGateway,
-  waitFor,
-} from '../support/gateway-harness';
+import { dropGatewayState, gatewayEnv, startGateway, waitFor } from '../support/gateway-harness';
 
 jest.setTimeout(60_000);
 
@@ -165,10 +158,7 @@ describe('the waiting page in a real browser (gateway + admitter + coupon servic
     await browser?.close();
     await admitter?.close();
     if (gateway) {
-      const admin = await gateway.get(KafkaClient).admin();
-      await dropKafkaPrefix(admin, env.KAFKA_TOPIC_PREFIX).catch(() => undefined);
-      await admin.deleteGroups([env.ADMITTER_GROUP_ID]).catch(() => undefined);
-      await dropRedisPrefix(redis, env.REDIS_KEY_PREFIX);
+      await dropGatewayState(gateway, env);
       await gateway.close();
     }
     await coupons?.stop();

@@ -4,17 +4,14 @@
 // state (headers, ETag/304, Kafka's own numbers), and the ticket cookie with the
 // 303 answer to an HTML form.
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import Redis from 'ioredis';
 import { ConfigResourceTypes } from 'kafkajs';
 import request from 'supertest';
 import { Env } from '@app/config';
 import { KafkaClient } from '@app/kafka';
 import { lineTopic } from '@app/queue';
-import { REDIS } from '@app/redis';
 import { AdmitterHandle, startAdmitter } from '../support/admitter-harness';
 import {
-  dropKafkaPrefix,
-  dropRedisPrefix,
+  dropGatewayState,
   FakeCouponService,
   gatewayEnv,
   startFakeCouponService,
@@ -53,7 +50,6 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
   let env: Env;
   let app: NestFastifyApplication;
   let admitter: AdmitterHandle;
-  let redis: Redis;
   let base: string;
   const streams: SseClient[] = [];
   const http = () => request(app.getHttpServer());
@@ -121,7 +117,6 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
-    redis = app.get(REDIS);
     await waitFor(
       async () => (await http().get(`/api/lines/${LINE}`)).status === 200,
       20_000,
@@ -137,10 +132,7 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
   afterAll(async () => {
     for (const s of streams) s.close();
     await admitter?.close();
-    const admin = await app.get(KafkaClient).admin();
-    await dropKafkaPrefix(admin, env.KAFKA_TOPIC_PREFIX).catch(() => undefined);
-    await admin.deleteGroups([env.ADMITTER_GROUP_ID]).catch(() => undefined);
-    await dropRedisPrefix(redis, env.REDIS_KEY_PREFIX);
+    await dropGatewayState(app, env);
     await app.close();
     await coupons.close();
   });

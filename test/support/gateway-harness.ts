@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { createHttpApp } from '@app/common';
 import { Env, loadEnv } from '@app/config';
 import { CouponPatterns, CouponView, IssueCouponCommand, IssueCouponResult } from '@app/contracts';
+import { KafkaClient } from '@app/kafka';
+import { REDIS } from '@app/redis';
 import { GatewayModule } from '../../apps/queue-gateway/src/app.module';
 import { freePort, randomName } from './common';
 
@@ -130,6 +132,17 @@ export async function dropKafkaPrefix(
 export async function dropRedisPrefix(redis: Redis, prefix: string): Promise<void> {
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+}
+
+/**
+ * Removes what a test's gateway and admitter left in Kafka (its line topics,
+ * the admitter group) and Redis (every key under its prefix).
+ */
+export async function dropGatewayState(app: NestFastifyApplication, env: Env): Promise<void> {
+  const admin = await app.get(KafkaClient).admin();
+  await dropKafkaPrefix(admin, env.KAFKA_TOPIC_PREFIX).catch(() => undefined);
+  await admin.deleteGroups([env.ADMITTER_GROUP_ID]).catch(() => undefined);
+  await dropRedisPrefix(app.get(REDIS), env.REDIS_KEY_PREFIX);
 }
 
 export async function startGateway(env: Env): Promise<NestFastifyApplication> {

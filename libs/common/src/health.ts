@@ -48,16 +48,12 @@ export class HealthController {
   }
 }
 
-/** Declares an app's readiness checks, built from injected health indicators. */
+/** Declares an app's readiness checks (/health/ready), built from injected health indicators. */
 export function readinessChecks<Deps extends unknown[]>(
   inject: { [K in keyof Deps]: InjectionToken },
   build: (...deps: Deps) => HealthIndicatorFunction[],
 ): Provider {
-  return {
-    provide: READINESS_CHECKS,
-    inject,
-    useFactory: build as (...deps: unknown[]) => HealthIndicatorFunction[],
-  };
+  return checksProvider(READINESS_CHECKS, inject, build);
 }
 
 /** Declares an app's dependency checks (/health/dependencies) when they differ from readiness. */
@@ -65,8 +61,16 @@ export function dependencyChecks<Deps extends unknown[]>(
   inject: { [K in keyof Deps]: InjectionToken },
   build: (...deps: Deps) => HealthIndicatorFunction[],
 ): Provider {
+  return checksProvider(DEPENDENCY_CHECKS, inject, build);
+}
+
+function checksProvider<Deps extends unknown[]>(
+  provide: symbol,
+  inject: { [K in keyof Deps]: InjectionToken },
+  build: (...deps: Deps) => HealthIndicatorFunction[],
+): Provider {
   return {
-    provide: DEPENDENCY_CHECKS,
+    provide,
     inject,
     useFactory: build as (...deps: unknown[]) => HealthIndicatorFunction[],
   };
