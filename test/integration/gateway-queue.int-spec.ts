@@ -137,6 +137,8 @@ describe('queue gateway (real Kafka and Redis)', () => {
       ahead: 1,
     });
 
+    // What the admitter does: record the admission in Redis, then commit past it.
+    await redis.hset(RedisKeys.ticket(c.body.uuid), TicketFields.admittedAt, Date.now());
     await commit(LINE, c.body.offset + 1);
     const issued = await committedSeen(c.body.ticket, 'carol', c.body.offset + 1);
     expect(issued.status).toBe(201);
@@ -187,6 +189,20 @@ describe('queue gateway (real Kafka and Redis)', () => {
     expect(coupons.state.calls.some((x) => x.userId === 'erin' || x.userId === 'frank')).toBe(
       false,
     );
+  });
+
+  it('fails closed: a ticket past the committed offset with no admission record is not a pass', async () => {
+    const lost = await enqueue('lena');
+    // Committed past with nothing in Redis: the state expired or was lost, or the topic is new.
+    await commit(LINE, lost.body.offset + 1);
+    const res = await committedSeen(lost.body.ticket, 'lena', lost.body.offset + 1);
+    expect(res.status).toBe(410);
+    expect(res.body.error).toBe('TICKET_LOST');
+    const status = await http()
+      .get(`/api/queue/tickets/${lost.body.uuid}`)
+      .set('X-Queue-Ticket', lost.body.ticket);
+    expect(status.body).toMatchObject({ status: 'lost', passExpiresAt: null });
+    expect(coupons.state.calls.some((x) => x.userId === 'lena')).toBe(false);
   });
 
   it('lets only the holder cancel, idempotently, and refuses the cancelled ticket at the head', async () => {

@@ -73,6 +73,7 @@ export const TICKET_STATUSES = [
   'abandoned',
   'expired',
   'sold_out',
+  'lost',
 ] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 

@@ -133,6 +133,13 @@ export class QueueService implements OnModuleInit {
       throw new DomainError(410, 'TICKET_SPENT', 'This ticket was already used');
     if (status === 'expired')
       throw new DomainError(410, 'PASS_EXPIRED', 'The admission pass has expired');
+    if (status === 'lost') {
+      throw new DomainError(
+        410,
+        'TICKET_LOST',
+        'The waiting room has no record of admitting this ticket (its state expired or was lost): take a new place',
+      );
+    }
     const result = await this.coupons.issue({ code: line, userId, ticketId: claims.uuid });
     const answer = issueResultToHttp(result); // throws the 409/410/404/400/503 outcomes
     await this.state.markSpent(claims.uuid, line).catch((error: Error) => {
@@ -237,12 +244,11 @@ export class QueueService implements OnModuleInit {
     if (state.cancelled !== undefined || state.skipped === 'cancelled') return 'cancelled';
     if (state.skipped === 'abandoned') return 'abandoned';
     if (state.spent !== undefined) return 'spent';
-    if (
-      state.admittedAt !== undefined &&
-      Date.now() >= state.admittedAt + this.env.PASS_TTL_SECONDS * 1000
-    ) {
-      return 'expired';
-    }
+    // Fail closed: the admitter records every admission in Redis before it commits past
+    // it, so a ticket below the committed offset with no record was never decided here
+    // (state expired or lost, topic re-created): it is not a pass.
+    if (state.admittedAt === undefined) return 'lost';
+    if (Date.now() >= state.admittedAt + this.env.PASS_TTL_SECONDS * 1000) return 'expired';
     return 'admitted';
   }
 

@@ -1,7 +1,7 @@
 // The gateway's HTTP API as the page uses it (docs/waiting-page.md).
 
 export type TicketStatusName =
-  'waiting' | 'admitted' | 'spent' | 'cancelled' | 'abandoned' | 'expired' | 'sold_out';
+  'waiting' | 'admitted' | 'spent' | 'cancelled' | 'abandoned' | 'expired' | 'sold_out' | 'lost';
 
 export interface Numbers {
   uuid: string;

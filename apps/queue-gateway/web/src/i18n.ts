@@ -99,6 +99,11 @@ const TEXT = {
   ],
   spentH: ['This place was already used', '이미 사용한 순서입니다'],
   spentP: ['Check your wallet.', '쿠폰함을 확인하세요.'],
+  lostH: ['Your turn could not be confirmed', '순서를 확인할 수 없습니다'],
+  lostP: [
+    'The waiting room has no record of your admission. You can join again.',
+    '대기열에 입장 기록이 없습니다. 다시 줄을 설 수 있습니다.',
+  ],
   unknownH: ['No such coupon', '없는 쿠폰입니다'],
   unknownP: ['Choose one from the list.', '목록에서 골라 주세요.'],
   errorH: ['Something went wrong', '문제가 발생했습니다'],

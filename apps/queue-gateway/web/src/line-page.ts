@@ -23,6 +23,7 @@ type Outcome =
   | 'abandoned'
   | 'expired'
   | 'spent'
+  | 'lost'
   | 'unknown'
   | 'error';
 
@@ -34,6 +35,7 @@ const OUTCOME_TEXT: Record<Outcome, [TextKey, TextKey]> = {
   abandoned: ['abandonedH', 'abandonedP'],
   expired: ['expiredH', 'expiredP'],
   spent: ['spentH', 'spentP'],
+  lost: ['lostH', 'lostP'],
   unknown: ['unknownH', 'unknownP'],
   error: ['errorH', 'errorP'],
 };
@@ -45,6 +47,7 @@ const ERROR_OUTCOME: Record<string, Outcome> = {
   TICKET_ABANDONED: 'abandoned',
   PASS_EXPIRED: 'expired',
   TICKET_SPENT: 'spent',
+  TICKET_LOST: 'lost',
   UNKNOWN_COUPON: 'unknown',
 };
 
@@ -241,7 +244,7 @@ function renderWaiting(): void {
   announce(text, changed);
 }
 
-const REJOINABLE = new Set<Outcome>(['cancelled', 'abandoned', 'expired']);
+const REJOINABLE = new Set<Outcome>(['cancelled', 'abandoned', 'expired', 'lost']);
 
 function renderOutcome(): void {
   if (!outcome) return;
