@@ -9,6 +9,7 @@ import request from 'supertest';
 import { Env } from '@app/config';
 import { KafkaClient } from '@app/kafka';
 import { lineTopic } from '@app/queue';
+import { TicketClaims, TicketSigner } from '@app/ticket';
 import { AdmitterHandle, startAdmitter } from '../support/admitter-harness';
 import {
   dropGatewayState,
@@ -455,6 +456,29 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
     } finally {
       await strict.close();
     }
+  });
+
+  it('refuses an expired ticket (its exp passed), by header and by cookie', async () => {
+    const fresh = await enqueue('old-timer', STILL);
+    const [, payload] = fresh.ticket.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as TicketClaims;
+    const day = 24 * 3600;
+    const old = await app
+      .get(TicketSigner)
+      .sign({ ...claims, iat: Math.floor(Date.now() / 1000) - env.TICKET_TTL_SECONDS - day });
+    const poll = await http()
+      .post(`/api/coupons/${STILL}/issue`)
+      .set('X-Queue-Ticket', old)
+      .send({ userId: 'old-timer' });
+    expect(poll.status).toBe(401);
+    expect(poll.body).toMatchObject({
+      error: 'TICKET_INVALID',
+      message: expect.stringMatching(/expired/),
+    });
+    const byCookie = await http()
+      .get(`/api/queue/tickets/${claims.uuid}`)
+      .set('Cookie', `wrt_${STILL}=${old}`);
+    expect(byCookie.status).toBe(401);
   });
 
   describe('the ticket cookie', () => {

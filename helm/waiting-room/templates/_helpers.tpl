@@ -179,6 +179,7 @@ POSTGRES_USER: {{ .Values.externalDatabase.user | quote }}
 POSTGRES_DB: {{ .Values.externalDatabase.database | quote }}
 POSTGRES_POOL_SIZE: {{ .Values.externalDatabase.poolSize | quote }}
 TICKET_KEY_ID: {{ .Values.auth.ticketKeyId | quote }}
+TICKET_TTL_SECONDS: {{ .Values.auth.ticketTtlSeconds | quote }}
 {{- end -}}
 
 {{/*

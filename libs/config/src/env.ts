@@ -300,6 +300,12 @@ export class Env {
   @Matches(/^[A-Za-z0-9._-]{1,32}$/)
   TICKET_KEY_ID = 'k1';
 
+  /** Seconds a ticket is valid after it was signed (its `exp`); an older one is refused, so no old line's ticket replays. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  TICKET_TTL_SECONDS = 86400;
+
   /** Older keys still accepted for verification: `kid:secret,kid:secret`. */
   @IsString()
   TICKET_PREVIOUS_KEYS = '';

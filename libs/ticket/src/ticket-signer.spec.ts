@@ -8,6 +8,9 @@ const signer = (overrides: Record<string, string> = {}) =>
   new TicketSigner(loadEnv({ TICKET_SECRET: SECRET_A, ADMIN_TOKEN: 'x'.repeat(16), ...overrides }));
 
 const claims = { uuid: 'u-1', line: 'A0001', partition: 0, offset: 41, sub: 'alice' };
+/** A fixed issue time a minute ago: tickets expire TICKET_TTL_SECONDS (a day) after it. */
+const IAT = Math.floor(Date.now() / 1000) - 60;
+const EXP = IAT + 86400;
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const parts = (t: string) => t.split('.');
@@ -15,12 +18,22 @@ const parts = (t: string) => t.split('.');
 describe('TicketSigner', () => {
   it('round-trips the claims with kid in the header', async () => {
     const s = signer();
-    const token = await s.sign({ ...claims, iat: 1700000000 });
+    const token = await s.sign({ ...claims, iat: IAT });
     expect(JSON.parse(Buffer.from(parts(token)[0], 'base64url').toString())).toMatchObject({
       alg: 'HS256',
       kid: 'k1',
     });
-    await expect(s.verify(token)).resolves.toEqual({ ...claims, iat: 1700000000 });
+    await expect(s.verify(token)).resolves.toEqual({ ...claims, iat: IAT, exp: EXP });
+  });
+
+  it('refuses an expired ticket, and one claiming a longer life than this server grants', async () => {
+    const s = signer({ TICKET_TTL_SECONDS: '3600' });
+    const old = await s.sign({ ...claims, iat: Math.floor(Date.now() / 1000) - 3601 });
+    await expect(s.verify(old)).rejects.toThrow(/expired/);
+    // Signed where tickets lived a day; this server grants an hour.
+    const long = await signer().sign(claims);
+    await expect(s.verify(long)).rejects.toThrow(/expired/);
+    await expect(signer().verify(long)).resolves.toMatchObject(claims);
   });
 
   it.each([
@@ -104,10 +117,10 @@ describe('TicketSigner', () => {
         );
 
     it('signs tokens jose verifies, with the claims and header it expects', async () => {
-      const token = await signer().sign({ ...claims, iat: 1700000000 });
+      const token = await signer().sign({ ...claims, iat: IAT });
       const { payload, protectedHeader } = await jwtVerify(token, key, { algorithms: ['HS256'] });
       expect(protectedHeader).toEqual({ alg: 'HS256', kid: 'k1', typ: 'queue-ticket' });
-      expect(payload).toEqual({ ...claims, iat: 1700000000 });
+      expect(payload).toEqual({ ...claims, iat: IAT, exp: EXP });
     });
 
     it('on genuine and tampered tokens', async () => {

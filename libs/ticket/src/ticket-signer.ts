@@ -13,6 +13,8 @@ export interface TicketClaims {
   sub: string;
   /** Issued at, epoch seconds. */
   iat: number;
+  /** Expires at, epoch seconds (iat + TICKET_TTL_SECONDS). */
+  exp: number;
 }
 
 /** Not a ticket this server signed (garbage, bad signature, unknown key, wrong shape): 401. */
@@ -70,19 +72,21 @@ export function parsePreviousKeys(spec: string): Map<string, string> {
 export class TicketSigner {
   private readonly secrets = new Map<string, Buffer>();
   private readonly kid: string;
+  private readonly ttl: number;
 
   constructor(env: Env) {
     this.kid = env.TICKET_KEY_ID;
+    this.ttl = env.TICKET_TTL_SECONDS;
     for (const [kid, secret] of parsePreviousKeys(env.TICKET_PREVIOUS_KEYS)) {
       this.secrets.set(kid, Buffer.from(secret, 'utf8'));
     }
     this.secrets.set(this.kid, Buffer.from(env.TICKET_SECRET, 'utf8'));
   }
 
-  async sign(claims: Omit<TicketClaims, 'iat'> & { iat?: number }): Promise<string> {
-    const { sub, iat, ...rest } = claims;
+  async sign(claims: Omit<TicketClaims, 'iat' | 'exp'> & { iat?: number }): Promise<string> {
+    const { sub, iat = Math.floor(Date.now() / 1000), ...rest } = claims;
     const header = encodeSegment({ alg: ALG, kid: this.kid, typ: 'queue-ticket' });
-    const payload = encodeSegment({ ...rest, sub, iat: iat ?? Math.floor(Date.now() / 1000) });
+    const payload = encodeSegment({ ...rest, sub, iat, exp: iat + this.ttl });
     return `${header}.${payload}.${this.mac(this.kid, `${header}.${payload}`)}`;
   }
 
@@ -113,18 +117,23 @@ export class TicketSigner {
     }
     const payload = parseSegment(encodedPayload);
     if (!payload) throw new InvalidTicketError('unexpected claims');
-    const { uuid, line, partition, offset, sub, iat } = payload;
+    const { uuid, line, partition, offset, sub, iat, exp } = payload;
     if (
       typeof uuid !== 'string' ||
       typeof line !== 'string' ||
       typeof sub !== 'string' ||
       !isNonNegativeInt(partition) ||
       !isNonNegativeInt(offset) ||
-      !isNonNegativeInt(iat)
+      !isNonNegativeInt(iat) ||
+      !isNonNegativeInt(exp)
     ) {
       throw new InvalidTicketError('unexpected claims');
     }
-    return { uuid, line, partition, offset, sub, iat };
+    // Expired, or claiming a longer life than this server grants: refused (RFC 7519 4.1.4).
+    if (exp <= Math.floor(Date.now() / 1000) || exp - iat > this.ttl) {
+      throw new InvalidTicketError('expired');
+    }
+    return { uuid, line, partition, offset, sub, iat, exp };
   }
 
   /** HMAC-SHA256 of the signing input with the key named `kid`, base64url (RFC 7515, HS256). */

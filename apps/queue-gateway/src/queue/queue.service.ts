@@ -102,7 +102,7 @@ export class QueueService implements OnModuleInit {
     this.view.observeWrite(topic, partition, offset);
     this.heartbeats.touch(uuid);
     const ticket = await this.signer.sign({ uuid, line, partition, offset, sub: userId });
-    const claims: TicketClaims = { uuid, line, partition, offset, sub: userId, iat: 0 };
+    const claims: TicketClaims = { uuid, line, partition, offset, sub: userId, iat: 0, exp: 0 };
     return { kind: 'waiting', body: { ...this.numbers(claims, this.view.get(topic)!), ticket } };
   }
 
