@@ -63,6 +63,11 @@ describe('queue gateway when Kafka is down', () => {
     expect(alice.body).toMatchObject({ partition: 0, offset: 0, endOffset: 1, ahead: 0 });
 
     await broker.kill();
+    // Still ready: it answers waiters from its view (Kafka's absence is a dependency's).
+    expect((await http().get('/health/ready')).status).toBe(200);
+    const deps = await http().get('/health/dependencies');
+    expect(deps.status).toBe(503);
+    expect(deps.body.details.kafka.status).toBe('down');
 
     const refused = await Promise.all(['bob', 'carol', 'dave'].map((u) => enqueue(u)));
     for (const res of refused) {
@@ -113,5 +118,34 @@ describe('queue gateway when Kafka is down', () => {
       .send({ userId: 'alice' });
     expect(again.status).toBe(307);
     expect(again.body.behind).toBe(1);
+  });
+
+  it('a gateway started while Kafka is down is not ready, and becomes ready once it is back, without a restart', async () => {
+    await broker.kill();
+    const late = await startGateway(
+      gatewayEnv({ KAFKA_BROKERS: broker.brokers, COUPON_SERVICE_PORT: String(coupons.port) }),
+    );
+    try {
+      const h = () => request(late.getHttpServer());
+      const unready = await waitFor(
+        async () => {
+          const r = await h().get('/health/ready');
+          return /line offsets/.test(JSON.stringify(r.body)) ? r : undefined;
+        },
+        30_000,
+        'the catalogue loaded and the lines waiting for Kafka',
+        250,
+      );
+      expect(unready.status).toBe(503);
+      await broker.start();
+      await waitFor(
+        async () => (await h().get('/health/ready')).status === 200,
+        60_000,
+        'readiness after the broker came back',
+        250,
+      );
+    } finally {
+      await late.close();
+    }
   });
 });

@@ -481,6 +481,25 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
     expect(byCookie.status).toBe(401);
   });
 
+  it('serves the page itself: HTML with a strict CSP, the event page per line, assets with ETags', async () => {
+    const home = await http().get('/');
+    expect(home.status).toBe(200);
+    expect(home.headers['content-type']).toMatch(/^text\/html/);
+    expect(home.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    const event = await http().get(`/lines/${LINE}`);
+    expect(event.text).toContain(`action="/api/coupons/${LINE}/issue"`);
+    expect((await http().get('/lines/bad%20code')).status).toBe(400);
+    const js = await http().get('/assets/app.js');
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toMatch(/^text\/javascript/);
+    expect((await http().get('/assets/app.js').set('If-None-Match', js.headers.etag)).status).toBe(
+      304,
+    );
+    const missing = await http().get('/assets/nope.js');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ statusCode: 404, error: 'NOT_FOUND' });
+  });
+
   describe('the ticket cookie', () => {
     const browser = { 'Sec-Fetch-Mode': 'cors', 'Sec-Fetch-Site': 'same-origin' };
     const cookieOf = (res: request.Response) => {

@@ -29,7 +29,7 @@ export class GatewayReadinessIndicator implements BeforeApplicationShutdown {
     const indicator = this.health.check(key);
     if (this.stopping) return indicator.down({ message: 'shutting down' });
     if (!this.catalog.ready) return indicator.down({ message: 'coupon catalogue not loaded yet' });
-    const unloaded = this.lines.unloaded();
+    const unloaded = this.lines.loadMissing();
     if (unloaded.length > 0) {
       return indicator.down({ message: 'line offsets not loaded yet', lines: unloaded });
     }

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { createHash } from 'node:crypto';
 import { UnavailableError } from '@app/common';
 import { Env } from '@app/config';
-import { OffsetsView, TopicView } from '@app/kafka';
+import { OffsetsView, TicketLog, TopicView } from '@app/kafka';
 import { lineTopic, RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
 import { CatalogCache } from './catalog-cache';
@@ -70,6 +70,7 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly env: Env,
     private readonly view: OffsetsView,
+    private readonly log: TicketLog,
     private readonly catalog: CatalogCache,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
@@ -125,12 +126,33 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
       .map((code) => this.snapshots.get(code) ?? this.update(code, emptyView())!);
   }
 
-  /** Catalogued lines with stock whose offsets this process has not loaded yet. */
-  unloaded(): string[] {
-    return this.catalog
+  /**
+   * Opens a line: creates its topic if needed and tracks its offsets from then on,
+   * so the line's public state is ready before the first arrival. Failures are
+   * logged; {@link loadMissing} tries again.
+   */
+  async open(line: string): Promise<void> {
+    const topic = this.topic(line);
+    try {
+      await this.log.ensureTopic(topic);
+      await this.view.track(topic);
+    } catch (error) {
+      this.logger.warn(`could not open line ${line} yet: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Catalogued lines with stock whose offsets this process has not loaded yet
+   * (for instance Kafka was down when the gateway started); opening each is
+   * tried again now, so the gateway becomes ready without a restart.
+   */
+  loadMissing(): string[] {
+    const missing = this.catalog
       .codes()
       .filter((code) => (this.catalog.get(code)?.remaining ?? 0) > 0)
       .filter((code) => this.view.get(this.topic(code)) === undefined);
+    for (const code of missing) void this.open(code);
+    return missing;
   }
 
   private topic(line: string): string {

@@ -58,16 +58,7 @@ export class QueueService implements OnModuleInit {
     // Each coupon's line topic is created as soon as the coupon is known, not at its
     // first arrival, so the admitter has it subscribed before the event starts.
     this.catalog.onNewCoupons = (codes) => {
-      for (const code of codes) {
-        const topic = this.topic(code);
-        // Tracked from the start, so the line's public state (GET /, /api/lines) is ready.
-        this.log
-          .ensureTopic(topic)
-          .then(() => this.view.track(topic))
-          .catch((error: Error) => {
-            this.logger.warn(`could not open line ${code} yet: ${error.message}`);
-          });
-      }
+      for (const code of codes) void this.lines.open(code);
     };
     this.log.onBatch = (size, seconds) => {
       this.metrics.produceBatchSize.observe(size);

@@ -1,7 +1,7 @@
 import { Controller, Get, Logger, OnModuleInit, Param, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { UnavailableError } from '@app/common';
+import { DomainError, UnavailableError } from '@app/common';
 import { LineCodeParamDto } from '../queue/queue.dto';
 import { Asset, findWebDir, loadAsset, PageTemplate } from './web-assets';
 
@@ -51,12 +51,7 @@ export class WebController implements OnModuleInit {
   @Get('assets/:name')
   asset(@Param('name') name: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
     const asset = this.assets.get(name);
-    if (!asset && this.index) {
-      void reply
-        .status(404)
-        .send({ statusCode: 404, error: 'NOT_FOUND', message: `No asset ${name}` });
-      return;
-    }
+    if (!asset && this.index) throw new DomainError(404, 'NOT_FOUND', `There is no asset ${name}`);
     send(req, reply, asset);
   }
 }
