@@ -1,24 +1,14 @@
 import { CouponView, IssueCouponResult } from '@app/contracts';
-import { CouponInstance, CouponTestWorld, waitFor } from '../support/coupon-harness';
+import {
+  CouponInstance,
+  CouponTestWorld,
+  issueUntilFinal,
+  waitFor,
+} from '../support/coupon-harness';
 
 jest.setTimeout(120_000);
 
 type Final = Exclude<IssueCouponResult['outcome'], 'busy'>;
-
-/** Sends until the answer is final; `busy` (503 + Retry-After at the gateway) is retried like a client would. */
-async function issueUntilFinal(
-  instance: CouponInstance,
-  code: string,
-  userId: string,
-): Promise<{ result: IssueCouponResult; busy: number }> {
-  let busy = 0;
-  for (;;) {
-    const result = await instance.issue({ code, userId });
-    if (result.outcome !== 'busy') return { result, busy };
-    busy++;
-    await new Promise((r) => setTimeout(r, 20 + Math.random() * 50));
-  }
-}
 
 describe('coupon-service: 10,000 concurrent issues of A0001 across 3 processes', () => {
   const world = new CouponTestWorld();

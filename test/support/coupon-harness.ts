@@ -105,6 +105,21 @@ export class CouponTestWorld {
   }
 }
 
+/** Sends until the answer is final; `busy` (503 + Retry-After at the gateway) is retried like a client would. */
+export async function issueUntilFinal(
+  instance: CouponInstance,
+  code: string,
+  userId: string,
+): Promise<{ result: IssueCouponResult; busy: number }> {
+  let busy = 0;
+  for (;;) {
+    const result = await instance.issue({ code, userId });
+    if (result.outcome !== 'busy') return { result, busy };
+    busy++;
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 50));
+  }
+}
+
 /** One coupon-service process. */
 export class CouponInstance {
   proc?: ChildProcess;

@@ -3,9 +3,14 @@ import { Env } from '@app/config';
 import { entities } from './entities';
 import { CreateCouponTables1763769600000 } from './migrations/1763769600000-create-coupon-tables';
 import { SeedCoupons1763769600001 } from './migrations/1763769600001-seed-coupons';
+import { StockGuard1763769600002 } from './migrations/1763769600002-stock-guard';
 
 /** Imported as classes, not globbed, so ts-jest, tsc output and bundlers all see the same list. */
-export const migrations = [CreateCouponTables1763769600000, SeedCoupons1763769600001];
+export const migrations = [
+  CreateCouponTables1763769600000,
+  SeedCoupons1763769600001,
+  StockGuard1763769600002,
+];
 
 export const dataSourceOptions = (
   env: Env,

@@ -43,6 +43,22 @@ const GIVE_BACK = `
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 0`;
 
+// Drops a view only if it is still the one built under this epoch.
+const INVALIDATE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+// KEYS[1] names the Redis server (run id) the views were built on; the other
+// keys are the views' ready markers. A different server (a restart, a failover)
+// may hold an older copy of the views: drop the markers, so each is rebuilt.
+const ADOPT_SERVER = `
+local seen = redis.call('GET', KEYS[1])
+if seen == ARGV[1] then return 0 end
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+redis.call('SET', KEYS[1], ARGV[1])
+if seen then return 1 end
+return 2`;
+
 type StockCommands = {
   couponPrecheck(holders: string, ready: string, userId: string, quantity: number): Promise<string>;
   couponReserve(
@@ -53,6 +69,8 @@ type StockCommands = {
     quantity: number,
   ): Promise<[string, string]>;
   couponGiveBack(holders: string, userId: string, mark: string): Promise<number>;
+  couponInvalidate(ready: string, epoch: string): Promise<number>;
+  couponAdoptServer(numKeys: number, ...keysAndRunId: string[]): Promise<number>;
 };
 
 export const ISSUED = 'i';
@@ -67,6 +85,8 @@ export class CouponStockStore {
       redis.defineCommand('couponPrecheck', { numberOfKeys: 2, lua: PRECHECK });
       redis.defineCommand('couponReserve', { numberOfKeys: 2, lua: RESERVE });
       redis.defineCommand('couponGiveBack', { numberOfKeys: 1, lua: GIVE_BACK });
+      redis.defineCommand('couponInvalidate', { numberOfKeys: 1, lua: INVALIDATE });
+      redis.defineCommand('couponAdoptServer', { lua: ADOPT_SERVER });
     }
     this.redis = redis as Redis & StockCommands;
   }
@@ -118,6 +138,28 @@ export class CouponStockStore {
 
   async giveBack(code: string, userId: string, mark: string): Promise<boolean> {
     return (await this.redis.couponGiveBack(this.holdersKey(code), userId, mark)) === 1;
+  }
+
+  /** Drops the view built under `epoch` (it was found wrong): the next request rebuilds it. */
+  async invalidate(code: string, epoch: number): Promise<boolean> {
+    return (await this.redis.couponInvalidate(this.readyKey(code), String(epoch))) === 1;
+  }
+
+  /**
+   * Makes sure the views were built on the Redis server answering now. Redis
+   * restarted from an AOF written every second, or a replica promoted while
+   * behind, keeps the ready markers but may have lost recent reservations and
+   * issued marks; its run id differs from the one recorded at the last check,
+   * so every view is dropped and rebuilt from PostgreSQL. Answers 'changed'
+   * when views were dropped for that reason, 'first' on a first check.
+   */
+  async adoptServer(codes: string[]): Promise<'same' | 'changed' | 'first'> {
+    const info = await this.redis.info('server');
+    const runId = /^run_id:(\w+)/m.exec(info)?.[1];
+    if (!runId) throw new Error('Redis INFO has no run_id');
+    const keys = ['coupon:view:server', ...codes.map((c) => this.readyKey(c))];
+    const result = await this.redis.couponAdoptServer(keys.length, ...keys, runId);
+    return result === 0 ? 'same' : result === 1 ? 'changed' : 'first';
   }
 
   async readyEpoch(code: string): Promise<number | null> {

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { WalletEntry } from '@app/contracts';
+import { STOCK_SLOTS } from '../database/migrations/1763769600002-stock-guard';
 
 export interface CouponRow {
   code: string;
@@ -17,32 +18,19 @@ export type FencedInsertResult =
   | { outcome: 'issued'; walletId: string; issuedAt: Date }
   | { outcome: 'duplicate' }
   /** Refused: a newer lock holder has written (fence) or Redis was rebuilt since the reservation (epoch). */
-  | { outcome: 'stale' };
+  | { outcome: 'stale' }
+  /** PostgreSQL has no stock left: Redis' view let through more than it holds. */
+  | { outcome: 'sold_out' }
+  /** Every slot with stock stayed busy for the bounded number of tries. */
+  | { outcome: 'busy' };
 
-// One statement, so the fence check, the epoch check and the insert are
-// atomic without a BEGIN/COMMIT round trip each:
-// - `c` share-locks the coupon row at the reserving epoch. Concurrent issues
-//   share the lock (no serialisation); a rebuild's UPDATE of the epoch waits
-//   for them and every later insert from an older epoch finds no row.
-// - `f` records the fence for the lock key only if no higher fence was written
-//   before (the current holder may write again); a stale holder's lower fence
-//   gets no row.
-// - `w` inserts only when `f` produced a row; UNIQUE(coupon_code, user_id) is
-//   the final guard against a second coupon for one user.
-const INSERT_FENCED = `
-WITH c AS (
-  SELECT code FROM coupon WHERE code = $1 AND epoch = $2 FOR SHARE
-), f AS (
-  INSERT INTO lock_fence (lock_key, fence, updated_at) SELECT $3, $4, now() FROM c
-  ON CONFLICT (lock_key) DO UPDATE SET fence = EXCLUDED.fence, updated_at = now()
-    WHERE lock_fence.fence <= EXCLUDED.fence
-  RETURNING fence
-), w AS (
-  INSERT INTO coupon_wallet (coupon_code, user_id) SELECT $1, $5 FROM f
-  ON CONFLICT (coupon_code, user_id) DO NOTHING
-  RETURNING id, issued_at
-)
-SELECT (SELECT count(*) FROM f)::int AS fenced, (SELECT id FROM w) AS id, (SELECT issued_at FROM w) AS issued_at`;
+// One round trip: the fence check, the epoch check, taking one unit of
+// PostgreSQL's own stock and the insert, in one transaction (the plpgsql
+// function `coupon_issue`, migration StockGuard1763769600002, explains each
+// outcome). UNIQUE(coupon_code, user_id) stays the final guard against a
+// second coupon for one user; CHECK(remaining >= 0) on coupon_stock against
+// more than `quantity`, whatever Redis believes.
+const INSERT_FENCED = `SELECT outcome, wallet_id, issued_at FROM coupon_issue($1, $2, $3, $4, $5, $6)`;
 
 /** Every PostgreSQL access of the coupon service. PostgreSQL is the source of truth. */
 @Injectable()
@@ -77,17 +65,29 @@ export class CouponRepository {
     lockKey: string;
     fence: number;
   }): Promise<FencedInsertResult> {
-    const rows: { fenced: number; id: string | null; issued_at: Date | null }[] = await this.pool()
-      .query({
-        name: 'coupon_insert_fenced',
-        text: INSERT_FENCED,
-        values: [args.code, args.epoch, args.lockKey, args.fence, args.userId],
-      })
-      .then((r) => r.rows);
+    const rows: { outcome: string; wallet_id: string | null; issued_at: Date | null }[] =
+      await this.pool()
+        .query({
+          name: 'coupon_issue',
+          text: INSERT_FENCED,
+          values: [
+            args.code,
+            args.epoch,
+            args.lockKey,
+            args.fence,
+            args.userId,
+            args.fence % STOCK_SLOTS,
+          ],
+        })
+        .then((r) => r.rows);
     const row = rows[0];
-    if (!row || row.fenced === 0) return { outcome: 'stale' };
-    if (row.id === null || row.issued_at === null) return { outcome: 'duplicate' };
-    return { outcome: 'issued', walletId: row.id, issuedAt: row.issued_at };
+    if (row?.outcome === 'issued' && row.wallet_id && row.issued_at) {
+      return { outcome: 'issued', walletId: row.wallet_id, issuedAt: row.issued_at };
+    }
+    if (row?.outcome === 'duplicate' || row?.outcome === 'sold_out' || row?.outcome === 'busy') {
+      return { outcome: row.outcome };
+    }
+    return { outcome: 'stale' };
   }
 
   /** Records `fence` for `lockKey` unless a higher one was recorded: fences out older holders. */

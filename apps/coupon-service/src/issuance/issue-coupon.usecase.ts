@@ -30,7 +30,9 @@ const isPoolCheckoutTimeout = (error: unknown): boolean =>
  *
  * Lock scope: one lock per (coupon, user), not per coupon. The invariants are
  * (1) at most `quantity` issued and (2) at most one per user. (1) is kept by an
- * atomic reserve-if-room in Redis (one Lua call, no lock needed), (2) by the
+ * atomic reserve-if-room in Redis (one Lua call, no lock needed), which answers
+ * most of a spike, and guaranteed by PostgreSQL's own stock rows taken in the
+ * insert's transaction, so Redis losing writes cannot oversell; (2) by the
  * per-user lock plus UNIQUE(coupon_code, user_id). A per-coupon lock would put
  * every issue of the coupon behind one PostgreSQL round trip (the write-ups'
  * 60-180 issues/s); per-user locks only serialise a user's own duplicates.
@@ -146,8 +148,18 @@ export class IssueCouponUseCase {
       await this.stock.markIssued(code, userId);
       return { outcome: 'already_issued', couponCode: code, userId };
     }
-    // Refused by fence or epoch: nothing was written by us.
+    // Nothing was written by us from here on.
     await this.stock.giveBack(code, userId, mark);
+    if (written.outcome === 'sold_out') {
+      // Redis let through more than PostgreSQL holds: it lost writes (a restart
+      // from an older AOF, a failover to a replica that was behind). Its view is
+      // wrong; the next request rebuilds it from PostgreSQL.
+      this.logger.warn(`issue ${code}: PostgreSQL is sold out but Redis was not; rebuilding`);
+      await this.stock.invalidate(code, reservation.epoch);
+      return { outcome: 'sold_out', couponCode: code };
+    }
+    if (written.outcome === 'busy') return { outcome: 'busy', retryAfterSeconds: 1 };
+    // Refused by fence or epoch.
     if (await this.repository.hasWallet(code, userId)) {
       return { outcome: 'already_issued', couponCode: code, userId };
     }

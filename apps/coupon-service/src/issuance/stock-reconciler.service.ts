@@ -1,6 +1,14 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import type Redis from 'ioredis';
 import { Env } from '@app/config';
 import { RedisLock } from '@app/lock';
+import { REDIS } from '@app/redis';
 import { CouponCatalog } from './coupon-catalog.service';
 import { CouponStockStore, ISSUED } from './coupon-stock.store';
 import { CouponRepository } from './coupon.repository';
@@ -30,7 +38,10 @@ export interface ReconcileReport {
  *   user's lock, write its newer fence to PostgreSQL (so the old holder can no
  *   longer insert), then keep it as issued if the row exists, else give it back.
  *
- * Runs at start and every COUPON_RECONCILE_INTERVAL_MS, one instance per
+ * Before each round it checks that Redis is still the server the views were
+ * built on (run id); a restarted or promoted server drops them all.
+ *
+ * Runs at start, after every reconnect and every COUPON_RECONCILE_INTERVAL_MS, one instance per
  * coupon at a time (a rebuild lock).
  */
 @Injectable()
@@ -45,12 +56,16 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
     private readonly stock: CouponStockStore,
     private readonly repository: CouponRepository,
     private readonly lock: RedisLock,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.repository.warmUp(this.env.POSTGRES_POOL_SIZE);
     await this.catalog.load();
     await this.reconcileAll();
+    // A reconnect may be to a restarted or promoted server: check at once, not
+    // at the next interval.
+    this.redis.on('ready', this.onReconnect);
     this.timer = setInterval(() => {
       this.reconcileAll().catch((e) =>
         this.logger.warn(`reconcile failed: ${(e as Error).message}`),
@@ -59,17 +74,35 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
     this.timer.unref();
   }
 
+  private readonly onReconnect = (): void => {
+    this.reconcileAll().catch((e) =>
+      this.logger.warn(`reconcile after reconnect failed: ${(e as Error).message}`),
+    );
+  };
+
   onApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
+    this.redis.off('ready', this.onReconnect);
   }
 
   async reconcileAll(): Promise<ReconcileReport[]> {
+    await this.checkServer();
     const reports: ReconcileReport[] = [];
     for (const code of this.catalog.codes()) {
       const report = await this.reconcile(code);
       if (report) reports.push(report);
     }
     return reports;
+  }
+
+  /** Drops every view if Redis is not the server they were built on (see CouponStockStore.adoptServer). */
+  async checkServer(): Promise<void> {
+    const seen = await this.stock.adoptServer(this.catalog.codes());
+    if (seen === 'changed') {
+      this.logger.warn(
+        'Redis restarted or failed over: rebuilding every coupon view from PostgreSQL',
+      );
+    }
   }
 
   /**
