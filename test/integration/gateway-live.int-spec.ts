@@ -4,11 +4,13 @@
 // state (headers, ETag/304, Kafka's own numbers), and the ticket cookie with the
 // 303 answer to an HTML form.
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis from 'ioredis';
 import { ConfigResourceTypes } from 'kafkajs';
 import request from 'supertest';
 import { Env } from '@app/config';
 import { KafkaClient } from '@app/kafka';
-import { lineTopic } from '@app/queue';
+import { lineTopic, RedisKeys, TicketFields } from '@app/queue';
+import { REDIS } from '@app/redis';
 import { TicketClaims, TicketSigner } from '@app/ticket';
 import { AdmitterHandle, startAdmitter } from '../support/admitter-harness';
 import {
@@ -222,7 +224,15 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
     expect(lastOutcome).toMatchObject({ uuid: last.uuid, status: 'admitted' });
     await lastStream.waitForEnd();
     await heldStream.waitForEnd();
-    expect((await status(dropped)).status).toBe('abandoned');
+    // Skipped as abandoned (the gateways' pulse was alive: the others' streams beat)...
+    const redis = app.get<Redis>(REDIS);
+    expect(await redis.hget(RedisKeys.ticket(dropped.uuid), TicketFields.skipped)).toBe(
+      'abandoned',
+    );
+    // ...but back within ABANDON_GRACE_SECONDS: admitted at once, not told 410.
+    expect((await status(dropped)).status).toBe('admitted');
+    expect(await redis.hget(RedisKeys.lineStats(LINE), 'rejoined')).toBe('1');
+    expect(await redis.hget(RedisKeys.ticket(dropped.uuid), TicketFields.skipped)).toBeNull();
 
     // Order: one ticket event first, line events with committed offsets that never go back, outcome last.
     const names = lastStream.events.map((e) => e.event);

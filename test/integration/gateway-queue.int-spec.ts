@@ -166,10 +166,13 @@ describe('queue gateway (real Kafka and Redis)', () => {
     expect(del.status).toBe(409);
   });
 
-  it('maps admitted-ticket states from Redis: abandoned, expired pass', async () => {
+  it('maps admitted-ticket states from Redis: abandoned (past the grace window), expired pass', async () => {
     const e = await enqueue('erin');
     const f = await enqueue('frank');
-    await redis.hset(RedisKeys.ticket(e.body.uuid), TicketFields.skipped, 'abandoned');
+    await redis.hset(RedisKeys.ticket(e.body.uuid), {
+      [TicketFields.skipped]: 'abandoned',
+      [TicketFields.skippedAt]: Date.now() - (env.ABANDON_GRACE_SECONDS + 1) * 1000,
+    });
     await redis.hset(
       RedisKeys.ticket(f.body.uuid),
       TicketFields.admittedAt,
@@ -241,6 +244,60 @@ describe('queue gateway (real Kafka and Redis)', () => {
     expect(h.status).toBe(307);
   });
 
+  it('makes issue and cancel exclusive: no cancel while the coupon is being issued', async () => {
+    const t = await enqueue('ivy');
+    await redis.hset(RedisKeys.ticket(t.body.uuid), TicketFields.admittedAt, Date.now());
+    await commit(LINE, t.body.offset + 1);
+    const status = () =>
+      http().get(`/api/queue/tickets/${t.body.uuid}`).set('X-Queue-Ticket', t.body.ticket);
+    await waitFor(async () => (await status()).body.status === 'admitted', 20_000, 'admitted');
+
+    let release!: () => void;
+    coupons.state.gate = new Promise((r) => (release = r));
+    const issuing = poll(t.body.ticket, 'ivy').then((r) => r);
+    await waitFor(
+      () => coupons.state.received.some((c) => c.userId === 'ivy'),
+      10_000,
+      'in flight',
+    );
+    const cancel = () =>
+      http().delete(`/api/queue/tickets/${t.body.uuid}`).set('X-Queue-Ticket', t.body.ticket);
+    const during = await cancel();
+    expect(during.status).toBe(409);
+    expect(during.body.error).toBe('TICKET_ISSUING');
+    release();
+    coupons.state.gate = undefined;
+    expect((await issuing).status).toBe(201);
+    const after = await cancel();
+    expect(after.status).toBe(409);
+    expect(after.body.error).toBe('TICKET_SPENT');
+    expect(await redis.hget(RedisKeys.ticket(t.body.uuid), TicketFields.cancelled)).toBeNull();
+  });
+
+  it('tells every gateway of a cancellation: a waiting poll on another gateway answers 410 at once', async () => {
+    const other = await startGateway(env);
+    try {
+      const t = await enqueue('jude');
+      const del = await request(other.getHttpServer())
+        .delete(`/api/queue/tickets/${t.body.uuid}`)
+        .set('X-Queue-Ticket', t.body.ticket);
+      expect(del.status).toBe(200);
+      // Far from the head (nothing committed), answered from this gateway's memory.
+      const res = await waitFor(
+        async () => {
+          const r = await poll(t.body.ticket, 'jude');
+          return r.status === 410 ? r : false;
+        },
+        3_000,
+        'the other gateway’s cancellation to reach this one',
+        50,
+      );
+      expect(res.body.error).toBe('TICKET_CANCELLED');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('rejects tampered, transferred and other-line tickets with 4xx', async () => {
     const i = await enqueue('ivan');
     const [hdr, payload, sig] = i.body.ticket.split('.');
@@ -296,7 +353,7 @@ describe('queue gateway (real Kafka and Redis)', () => {
       const res = await request(rotated.getHttpServer())
         .get(`/api/queue/tickets/${j.body.uuid}`)
         .set('X-Queue-Ticket', j.body.ticket);
-      expect(res.status).toBe(200);
+      expect({ status: res.status, body: res.body }).toMatchObject({ status: 200 });
       expect(res.body).toMatchObject({
         uuid: j.body.uuid,
         offset: j.body.offset,
@@ -423,7 +480,8 @@ describe('queue gateway (real Kafka and Redis)', () => {
     expect(res.text).toContain('queue_line_length{line=');
     expect(res.text).toContain('queue_produce_batch_size_bucket');
     expect(res.text).toContain('queue_request_duration_seconds_bucket{le="0.001",kind="poll"}');
-    expect(res.text).toMatch(new RegExp(`queue_tickets_cancelled_total\\{line="${LINE}"\\} 1`));
+    // grace's and jude's (cancelled through the second gateway, which shares this process' registry)
+    expect(res.text).toMatch(new RegExp(`queue_tickets_cancelled_total\\{line="${LINE}"\\} 2`));
   });
 });
 

@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '@app/common';
 import { Env, loadEnv } from '@app/config';
-import { lineTopic, RedisKeys, TicketRecord } from '@app/queue';
+import { lineTopic, PULSE_SCRIPT, pulseGapMs, RedisKeys, TicketRecord } from '@app/queue';
 import { createRedis } from '@app/redis';
 import { AdmitterModule } from '../../apps/admitter/src/app.module';
 import { AdmissionService } from '../../apps/admitter/src/admission/admission.service';
@@ -106,6 +106,7 @@ export class AdmitterWorld {
   private readonly topics: string[] = [];
   private heartbeatTimer?: NodeJS.Timeout;
   private readonly beating = new Set<string>();
+  private gatewaysSilent = false;
 
   constructor(readonly env: Env) {
     this.kafka = new Kafka({
@@ -299,14 +300,26 @@ export class AdmitterWorld {
     await this.redis.quit();
   }
 
-  private async beat(): Promise<void> {
-    if (this.beating.size) await this.beatOnly([...this.beating]).catch(() => undefined);
+  /** Like every gateway going quiet: no heartbeats and no pulse reach Redis until {@link resumeGateways}. */
+  silenceGateways(): void {
+    this.gatewaysSilent = true;
   }
 
+  resumeGateways(): void {
+    this.gatewaysSilent = false;
+  }
+
+  private async beat(): Promise<void> {
+    await this.beatOnly([...this.beating]).catch(() => undefined);
+  }
+
+  /** Heartbeats of `uuids` and the gateways' pulse, as a gateway's flush writes them. */
   private async beatOnly(uuids: string[]): Promise<void> {
+    if (this.gatewaysSilent) return;
     const now = Date.now();
     const p = this.redis.pipeline();
     for (const u of uuids) p.hset(RedisKeys.ticket(u), 'hb', now);
+    p.eval(PULSE_SCRIPT, 1, RedisKeys.pulse(), now, pulseGapMs(this.env.ABANDON_AFTER_SECONDS));
     await p.exec();
   }
 }

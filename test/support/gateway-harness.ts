@@ -23,6 +23,10 @@ export class FakeCoupons {
   readonly coupons = new Map<string, CouponView>();
   readonly issued = new Map<string, Set<string>>();
   readonly calls: IssueCouponCommand[] = [];
+  /** While set, issue requests wait for it (an issue in flight, for as long as a test needs). */
+  gate?: Promise<void>;
+  /** Issue requests received, including those waiting at the gate. */
+  readonly received: IssueCouponCommand[] = [];
 
   constructor(initial: Array<Pick<CouponView, 'code' | 'quantity'>>) {
     for (const c of initial) {
@@ -66,7 +70,9 @@ function fakeCouponModule(state: FakeCoupons): DynamicModule {
     }
 
     @MessagePattern(CouponPatterns.issue)
-    issue(@Payload() cmd: IssueCouponCommand): IssueCouponResult {
+    async issue(@Payload() cmd: IssueCouponCommand): Promise<IssueCouponResult> {
+      state.received.push(cmd);
+      if (state.gate) await state.gate;
       return state.issue(cmd);
     }
 

@@ -153,6 +153,8 @@ ADMISSION_BURST: {{ .Values.config.admissionBurst | quote }}
 ADMISSION_MAX_ACTIVE: {{ .Values.config.admissionMaxActive | quote }}
 PASS_TTL_SECONDS: {{ .Values.config.passTtlSeconds | quote }}
 ABANDON_AFTER_SECONDS: {{ .Values.config.abandonAfterSeconds | quote }}
+ABANDON_SKIP_RATE_PER_SEC: {{ .Values.config.abandonSkipRatePerSec | quote }}
+ABANDON_GRACE_SECONDS: {{ .Values.config.abandonGraceSeconds | quote }}
 COUPON_SERVICE_HOST: {{ include "waiting-room.componentFullname" (dict "ctx" . "component" "coupon-service") | quote }}
 COUPON_SERVICE_BIND_HOST: "0.0.0.0"
 COUPON_SERVICE_PORT: {{ .Values.couponService.service.tcpPort | quote }}

@@ -134,6 +134,18 @@ export class Env {
   @Min(1)
   ABANDON_AFTER_SECONDS = 30;
 
+  /** Most waiting tickets skipped as abandoned per second and line: a mass skip is slowed, never instant. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  ABANDON_SKIP_RATE_PER_SEC = 1000;
+
+  /** A holder skipped as abandoned who polls again within this many seconds is admitted at once (their place has passed). 0: never. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ABANDON_GRACE_SECONDS = 300;
+
   // ---- coupon service (TCP microservice + HTTP health) ----
   /** Where the gateway reaches the coupon service (TCP). */
   @IsString()

@@ -1,2 +1,3 @@
 export * from './line';
 export * from './redis-keys';
+export * from './pulse';

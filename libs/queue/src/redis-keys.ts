@@ -4,12 +4,14 @@
  * admissions). Keys are relative: the ioredis client adds REDIS_KEY_PREFIX.
  *
  * ticket:{uuid}           hash   hb (epoch ms of last poll), cancelled (epoch ms),
- *                                 skipped ('cancelled' | 'abandoned'), admittedAt (epoch ms),
- *                                 spent (epoch ms). TTL: TICKET_STATE_TTL_SECONDS.
+ *                                 skipped ('cancelled' | 'abandoned'), skippedAt, admittedAt (epoch ms),
+ *                                 issuing, spent (epoch ms). TTL: TICKET_STATE_TTL_SECONDS.
  * line:{line}:settings    hash   ratePerSec, burst, maxActive (runtime overrides, admin API)
  * line:{line}:active      zset   uuid -> pass expiry (epoch ms): admitted, unspent passes
- * line:{line}:admissions  stream uuid, partition, offset, at: the admission log, in order
- * line:{line}:stats       hash   admitted, skippedCancelled, skippedAbandoned counters
+ * line:{line}:admissions  stream uuid, partition, offset, at: the admission log, in order,
+ *                                 trimmed to about ADMISSIONS_STREAM_MAXLEN entries
+ * line:{line}:stats       hash   admitted, skippedCancelled, skippedAbandoned, rejoined counters
+ * gateways:pulse          hash   last, since: heartbeats are reaching Redis (pulse.ts)
  */
 export const RedisKeys = {
   ticket: (uuid: string) => `ticket:${uuid}`,
@@ -17,6 +19,7 @@ export const RedisKeys = {
   lineActive: (line: string) => `line:${line}:active`,
   lineAdmissions: (line: string) => `line:${line}:admissions`,
   lineStats: (line: string) => `line:${line}:stats`,
+  pulse: () => 'gateways:pulse',
 } as const;
 
 export const TicketFields = {
@@ -24,8 +27,15 @@ export const TicketFields = {
   cancelled: 'cancelled',
   skipped: 'skipped',
   admittedAt: 'admittedAt',
+  /** Epoch ms at which the ticket was skipped (either reason). */
+  skippedAt: 'skippedAt',
   spent: 'spent',
+  /** Epoch ms at which a gateway started issuing the coupon for this admitted ticket. */
+  issuing: 'issuing',
 } as const;
 
 /** Ticket state outlives any line: a week. */
 export const TICKET_STATE_TTL_SECONDS = 7 * 24 * 3600;
+
+/** The admission log keeps about this many newest entries per line (XADD MAXLEN ~). */
+export const ADMISSIONS_STREAM_MAXLEN = 200_000;

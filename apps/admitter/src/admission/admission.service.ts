@@ -11,7 +11,7 @@ import { LINE_CODE_PATTERN, lineFromTopic } from '@app/queue';
 import { AdmissionStore } from './admission.store';
 import { AdmitterMetrics } from './admitter.metrics';
 import { ADMITTER_OPTIONS, AdmitterOptions } from './admitter.options';
-import { LineAdmitter } from './line-admitter';
+import { LineAdmitter, monotonicMs } from './line-admitter';
 import { TokenBucket } from './token-bucket';
 
 /**
@@ -139,7 +139,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
         bucket = new TokenBucket(
           this.env.ADMISSION_RATE_PER_SEC,
           this.env.ADMISSION_BURST,
-          Date.now(),
+          monotonicMs(),
         );
         this.buckets.set(line, bucket);
       }
@@ -148,6 +148,7 @@ export class AdmissionService implements OnApplicationBootstrap, BeforeApplicati
         metrics: this.metrics,
         options: this.options,
         abandonMs: this.env.ABANDON_AFTER_SECONDS * 1000,
+        skipRatePerSec: this.env.ABANDON_SKIP_RATE_PER_SEC,
         passTtlMs: this.env.PASS_TTL_SECONDS * 1000,
         pause: (p) => this.consumer.pause(topic, p),
         resume: (p) => this.consumer.resume(topic, p),

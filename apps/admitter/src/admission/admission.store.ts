@@ -1,7 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Env } from '@app/config';
-import { LineSettings, RedisKeys, TICKET_STATE_TTL_SECONDS, TicketFields } from '@app/queue';
+import {
+  ADMISSIONS_STREAM_MAXLEN,
+  LineSettings,
+  PULSE_FIELDS,
+  pulseGapMs,
+  RedisKeys,
+  TICKET_STATE_TTL_SECONDS,
+  TicketFields,
+} from '@app/queue';
 import { REDIS } from '@app/redis';
 
 /** A ticket at the head of its line, ready to be decided. */
@@ -22,8 +30,12 @@ export type Outcome = 'L' | 'C' | 'B' | 'A' | 'S';
 
 export interface DecideResult {
   outcomes: Outcome[];
-  /** Why it stopped before the end: out of tokens, or the active set is full. */
-  stop: 'done' | 'token' | 'full';
+  /**
+   * Why it stopped before the end: out of tokens, the active set is full, the
+   * round's abandonment skips are used up, or the gateways' pulse is silent
+   * (nothing decided: silence from holders is no evidence then).
+   */
+  stop: 'done' | 'token' | 'full' | 'skips' | 'silent';
 }
 
 export interface DecideLimits {
@@ -33,16 +45,21 @@ export interface DecideLimits {
   maxActive: number;
   /** Live admissions allowed in this call (whole tokens). */
   maxAdmit: number;
+  /** Abandonment skips allowed in this call. */
+  maxSkip: number;
 }
 
 /**
  * Decides a run of head tickets in one atomic script, in order, stopping at the
- * first live ticket it may not admit. Atomic and idempotent per ticket
+ * first live ticket it may not admit. A holder is abandoned only after a whole
+ * abandon window in which the gateways' pulse was alive (libs/queue/src/pulse.ts)
+ * and the holder was not heard from; while the pulse is silent nothing is decided. Atomic and idempotent per ticket
  * (admittedAt / skipped are sticky), so two admitters that briefly overlap
  * around a rebalance never both write an admission, and the admissions stream
  * stays in line order: each ticket is settled before anyone looks at the next.
  */
 const F = TicketFields;
+const P = PULSE_FIELDS;
 const DECIDE = `
 local now = tonumber(ARGV[1])
 local abandonMs = tonumber(ARGV[2])
@@ -50,13 +67,21 @@ local passTtl = tonumber(ARGV[3])
 local maxActive = tonumber(ARGV[4])
 local maxAdmit = tonumber(ARGV[5])
 local ttl = tonumber(ARGV[6])
-local n = #KEYS - 3
+local gapMs = tonumber(ARGV[7])
+local maxSkip = tonumber(ARGV[8])
+local maxLen = ARGV[9]
+local pulse = redis.call('HMGET', KEYS[4], '${P.last}', '${P.since}')
+local last = tonumber(pulse[1])
+if not last or now - last > gapMs then return {'', 'silent'} end
+local since = tonumber(pulse[2]) or last
+local n = #KEYS - 4
 local out = {}
 local admitted = 0
+local skips = 0
 local pruned = false
 for i = 1, n do
-  local key = KEYS[3 + i]
-  local base = 6 + (i - 1) * 4
+  local key = KEYS[4 + i]
+  local base = 9 + (i - 1) * 4
   local uuid = ARGV[base + 1]
   local ts = tonumber(ARGV[base + 4])
   local st = redis.call('HMGET', key, '${F.heartbeat}', '${F.cancelled}', '${F.skipped}', '${F.admittedAt}')
@@ -65,16 +90,18 @@ for i = 1, n do
   elseif st[3] then
     out[i] = 'S'
   elseif st[2] then
-    redis.call('HSET', key, '${F.skipped}', 'cancelled')
+    redis.call('HSET', key, '${F.skipped}', 'cancelled', '${F.skippedAt}', now)
     redis.call('EXPIRE', key, ttl)
     redis.call('HINCRBY', KEYS[3], 'skippedCancelled', 1)
     out[i] = 'C'
   else
     local hb = tonumber(st[1]) or 0
-    if now - math.max(hb, ts) > abandonMs then
-      redis.call('HSET', key, '${F.skipped}', 'abandoned')
+    if now - math.max(hb, ts, since) > abandonMs then
+      if skips >= maxSkip then return {table.concat(out), 'skips'} end
+      redis.call('HSET', key, '${F.skipped}', 'abandoned', '${F.skippedAt}', now)
       redis.call('EXPIRE', key, ttl)
       redis.call('HINCRBY', KEYS[3], 'skippedAbandoned', 1)
+      skips = skips + 1
       out[i] = 'B'
     else
       if admitted >= maxAdmit then return {table.concat(out), 'token'} end
@@ -88,7 +115,7 @@ for i = 1, n do
       redis.call('HSET', key, '${F.admittedAt}', now)
       redis.call('EXPIRE', key, ttl)
       redis.call('ZADD', KEYS[1], now + passTtl, uuid)
-      redis.call('XADD', KEYS[2], '*', 'uuid', uuid, 'partition', ARGV[base + 2], 'offset', ARGV[base + 3], 'at', now)
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxLen, '*', 'uuid', uuid, 'partition', ARGV[base + 2], 'offset', ARGV[base + 3], 'at', now)
       redis.call('HINCRBY', KEYS[3], 'admitted', 1)
       admitted = admitted + 1
       out[i] = 'L'
@@ -103,10 +130,13 @@ type DecideCommand = (numKeys: number, ...args: (string | number)[]) => Promise<
 /** The admitter's side of the shared Redis layout (libs/queue/src/redis-keys.ts). */
 @Injectable()
 export class AdmissionStore {
+  private readonly pulseGap: number;
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly env: Env,
   ) {
+    this.pulseGap = pulseGapMs(env.ABANDON_AFTER_SECONDS);
     if (!(this.redis as unknown as { wrAdmitDecide?: unknown }).wrAdmitDecide) {
       this.redis.defineCommand('wrAdmitDecide', { lua: DECIDE });
     }
@@ -118,6 +148,7 @@ export class AdmissionStore {
       RedisKeys.lineActive(line),
       RedisKeys.lineAdmissions(line),
       RedisKeys.lineStats(line),
+      RedisKeys.pulse(),
     ];
     for (const h of heads) keys.push(RedisKeys.ticket(h.uuid));
     const args: (string | number)[] = [
@@ -127,6 +158,9 @@ export class AdmissionStore {
       limits.maxActive,
       limits.maxAdmit,
       TICKET_STATE_TTL_SECONDS,
+      this.pulseGap,
+      limits.maxSkip,
+      ADMISSIONS_STREAM_MAXLEN,
     ];
     for (const h of heads) args.push(h.uuid, h.partition, h.offset, h.timestamp);
     const command = (this.redis as unknown as { wrAdmitDecide: DecideCommand }).wrAdmitDecide;

@@ -63,4 +63,13 @@ export class AdmitterMetrics {
         labelNames: ['line'],
       }),
   );
+  readonly silent = metric(
+    'admitter_gateways_silent',
+    () =>
+      new Gauge({
+        name: 'admitter_gateways_silent',
+        help: '1 while no gateway heartbeats reach Redis and the line is paused (no admissions, no skips)',
+        labelNames: ['line'],
+      }),
+  );
 }

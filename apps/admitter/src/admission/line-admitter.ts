@@ -7,6 +7,12 @@ import { AdmitterOptions } from './admitter.options';
 import { mergeOrder, PartitionView } from './line-merge';
 import { TokenBucket } from './token-bucket';
 
+/** How often a paused line looks at the gateways' pulse again. */
+const SILENT_RECHECK_MS = 250;
+
+/** Milliseconds on a clock that never steps back (token buckets). */
+export const monotonicMs = (): number => performance.now();
+
 /** A fetched record; `uuid` undefined when the value is not a ticket record (skipped unread). */
 interface Buffered extends HeadTicket {
   valid: boolean;
@@ -28,6 +34,8 @@ export interface LinePorts {
   metrics: AdmitterMetrics;
   options: AdmitterOptions;
   abandonMs: number;
+  /** Most abandonment skips per second (a bucket of its own): a mass skip is slowed, never instant. */
+  skipRatePerSec: number;
   passTtlMs: number;
   pause(partition: number): void;
   resume(partition: number): void;
@@ -56,6 +64,8 @@ export class LineAdmitter {
   private stopped = false;
   private wake?: () => void;
   private loop?: Promise<void>;
+  private readonly skips: TokenBucket;
+  private silent = false;
 
   constructor(
     readonly line: string,
@@ -65,6 +75,7 @@ export class LineAdmitter {
     private readonly ports: LinePorts,
   ) {
     this.logger = new Logger(`Admitter:${line}`);
+    this.skips = new TokenBucket(ports.skipRatePerSec, ports.skipRatePerSec, monotonicMs());
     for (const p of partitions) this.partitions.set(p, new PartitionState(p));
   }
 
@@ -172,14 +183,33 @@ export class LineAdmitter {
     const heads = firstInvalid > 0 ? order.slice(0, firstInvalid) : order;
 
     now = Date.now();
+    // The buckets run on the monotonic clock (a wall-clock step must neither
+    // grant nor withhold tokens); Redis compares wall-clock times.
+    let mono = monotonicMs();
     const result = await this.ports.store.decide(this.line, heads, {
       now,
       abandonMs: this.ports.abandonMs,
       passTtlMs: this.ports.passTtlMs,
       maxActive: settings.maxActive,
-      maxAdmit: Math.min(heads.length, this.bucket.available(now)),
+      maxAdmit: Math.min(heads.length, this.bucket.available(mono)),
+      maxSkip: Math.min(heads.length, this.skips.available(mono)),
     });
     if (this.stopped) return { waitMs: 0, interruptible: false };
+    if (result.stop === 'silent') {
+      if (!this.silent) {
+        this.logger.warn(
+          'no heartbeats are reaching Redis from any gateway: line paused (no admissions, no skips) until they do',
+        );
+      }
+      this.silent = true;
+      this.ports.metrics.silent.set({ line: this.line }, 1);
+      return { waitMs: SILENT_RECHECK_MS, interruptible: false };
+    }
+    if (this.silent) {
+      this.silent = false;
+      this.ports.metrics.silent.set({ line: this.line }, 0);
+      this.logger.log('heartbeats are reaching Redis again: line resumed');
+    }
 
     let live = 0;
     let cancelled = 0;
@@ -190,7 +220,9 @@ export class LineAdmitter {
       else if (outcome === 'C') cancelled++;
       else if (outcome === 'B') abandoned++;
     });
-    this.bucket.take(live, now);
+    mono = monotonicMs();
+    this.bucket.take(live, mono);
+    this.skips.take(abandoned, mono);
     const { metrics } = this.ports;
     if (live) metrics.admitted.inc({ line: this.line }, live);
     if (cancelled) metrics.skippedCancelled.inc({ line: this.line }, cancelled);
@@ -201,7 +233,11 @@ export class LineAdmitter {
     if (result.stop === 'token') {
       // Wait for ~10 ms worth of tokens (at least one): fewer, fuller Redis round trips at high rates.
       const want = Math.min(this.bucket.capacity, Math.max(1, Math.ceil(this.bucket.rate / 100)));
-      const ms = this.bucket.msUntil(want, Date.now());
+      const ms = this.bucket.msUntil(want, monotonicMs());
+      return { waitMs: Math.max(1, Math.min(ms, options.settingsRefreshMs)), interruptible: false };
+    }
+    if (result.stop === 'skips') {
+      const ms = this.skips.msUntil(1, monotonicMs());
       return { waitMs: Math.max(1, Math.min(ms, options.settingsRefreshMs)), interruptible: false };
     }
     if (result.stop === 'full') return { waitMs: options.capacityPollMs, interruptible: false };
@@ -225,7 +261,7 @@ export class LineAdmitter {
     this.settings = settings;
     this.settingsAt = now;
     if (settings.ratePerSec !== this.bucket.rate || settings.burst !== this.bucket.capacity) {
-      this.bucket.configure(settings.ratePerSec, settings.burst, now);
+      this.bucket.configure(settings.ratePerSec, settings.burst, monotonicMs());
     }
     this.ports.metrics.rate.set({ line: this.line }, settings.ratePerSec);
     this.ports.metrics.maxActive.set({ line: this.line }, settings.maxActive);

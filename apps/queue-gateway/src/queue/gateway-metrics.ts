@@ -30,6 +30,15 @@ export class GatewayMetrics {
         labelNames: ['line'],
       }),
   );
+  readonly ticketsRejoined = fresh(
+    'queue_tickets_rejoined_total',
+    () =>
+      new Counter({
+        name: 'queue_tickets_rejoined_total',
+        help: 'Holders skipped as abandoned who came back within ABANDON_GRACE_SECONDS and were admitted',
+        labelNames: ['line'],
+      }),
+  );
   readonly admitted = fresh(
     'queue_line_admitted',
     () =>

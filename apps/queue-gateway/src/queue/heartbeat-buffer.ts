@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
-import { RedisKeys, TICKET_STATE_TTL_SECONDS, TicketFields } from '@app/queue';
+import { Env } from '@app/config';
+import {
+  PULSE_SCRIPT,
+  pulseGapMs,
+  RedisKeys,
+  TICKET_STATE_TTL_SECONDS,
+  TicketFields,
+} from '@app/queue';
 import { REDIS } from '@app/redis';
 
 /** How often buffered heartbeats are written; far inside the abandon window (ABANDON_AFTER_SECONDS). */
@@ -24,12 +31,15 @@ return #KEYS`;
 
 type BeatingRedis = Redis & {
   wrBeat(keyCount: number, ...args: Array<string | number>): Promise<number>;
+  wrPulse(pulseKey: string, now: number, gapMs: number): Promise<number>;
 };
 
 /**
  * Heartbeats (ticket:{uuid} hb) buffered in memory and written in batches every
  * {@link HEARTBEAT_FLUSH_MS}: a poll or an open event stream costs no Redis
  * round trip, and a holder polling many times between flushes costs one write.
+ * Every flush also writes the gateways' pulse (libs/queue/src/pulse.ts), the
+ * admitter's evidence that silence from a holder means the holder left.
  */
 @Injectable()
 export class HeartbeatBuffer implements OnModuleInit, OnApplicationShutdown {
@@ -40,9 +50,15 @@ export class HeartbeatBuffer implements OnModuleInit, OnApplicationShutdown {
 
   private readonly beats: BeatingRedis;
 
-  constructor(@Inject(REDIS) redis: Redis) {
-    if (!('wrBeat' in redis)) redis.defineCommand('wrBeat', { lua: BEAT_SCRIPT });
+  private readonly gapMs: number;
+
+  constructor(@Inject(REDIS) redis: Redis, env: Env) {
+    if (!('wrBeat' in redis)) {
+      redis.defineCommand('wrBeat', { lua: BEAT_SCRIPT });
+      redis.defineCommand('wrPulse', { lua: PULSE_SCRIPT, numberOfKeys: 1 });
+    }
     this.beats = redis as BeatingRedis;
+    this.gapMs = pulseGapMs(env.ABANDON_AFTER_SECONDS);
   }
 
   touch(uuid: string, at = Date.now()): void {
@@ -81,6 +97,7 @@ export class HeartbeatBuffer implements OnModuleInit, OnApplicationShutdown {
       if (keys.length === HEARTBEAT_BATCH) send();
     }
     if (keys.length > 0) send();
+    calls.push(this.beats.wrPulse(RedisKeys.pulse(), Date.now(), this.gapMs));
     try {
       await Promise.all(calls);
       if (this.failing) this.logger.log('heartbeat writes recovered');

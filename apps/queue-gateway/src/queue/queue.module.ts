@@ -3,6 +3,7 @@ import { CouponClientModule } from '@app/contracts';
 import { OffsetsView, TicketLog } from '@app/kafka';
 import { TicketModule } from '@app/ticket';
 import { CatalogCache } from './catalog-cache';
+import { CancellationBus } from './cancellation-bus';
 import { GatewayMetrics } from './gateway-metrics';
 import { HeartbeatBuffer } from './heartbeat-buffer';
 import { IssueController } from './issue.controller';
@@ -26,6 +27,7 @@ import { TicketsController } from './tickets.controller';
     TicketStateRepository,
     LineStateService,
     TicketEvents,
+    CancellationBus,
     QueueService,
   ],
   exports: [OffsetsView, TicketLog, CatalogCache, GatewayMetrics, LineStateService],

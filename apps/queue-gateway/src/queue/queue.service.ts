@@ -8,6 +8,7 @@ import { OffsetsView, TicketLog, TopicView } from '@app/kafka';
 import { lineFromTopic, lineTopic, TicketRecord } from '@app/queue';
 import { InvalidTicketError, TicketClaims, TicketMismatchError, TicketSigner } from '@app/ticket';
 import { CatalogCache } from './catalog-cache';
+import { CancellationBus } from './cancellation-bus';
 import { GatewayMetrics } from './gateway-metrics';
 import { HeartbeatBuffer } from './heartbeat-buffer';
 import { LineStateService } from './line-state.service';
@@ -52,6 +53,7 @@ export class QueueService implements OnModuleInit {
     private readonly metrics: GatewayMetrics,
     private readonly lines: LineStateService,
     private readonly events: TicketEvents,
+    private readonly cancellations: CancellationBus,
   ) {}
 
   onModuleInit(): void {
@@ -73,6 +75,12 @@ export class QueueService implements OnModuleInit {
       this.lines.update(line, v);
     };
     this.events.resolveStatus = (claims) => this.statusOf(claims);
+    // Every gateway's cancellations: waiting polls here answer "cancelled" at
+    // once, and this gateway's streams of the ticket end.
+    this.cancellations.onCancelled = (answer) => {
+      this.rememberCancelled(answer.uuid);
+      this.events.cancelled(answer.uuid, answer);
+    };
   }
 
   /** A first request: refuse unknown / sold-out coupons, else write a ticket and answer its place. */
@@ -110,7 +118,7 @@ export class QueueService implements OnModuleInit {
       if (this.catalog.soldOut(line)) throw soldOut(line);
       return { kind: 'waiting', body: { ...numbers, ticket: token } };
     }
-    const state = await this.readState(claims.uuid);
+    const state = await this.holderState(claims);
     const status = this.admittedStatus(state);
     if (status === 'cancelled') throw cancelled();
     if (status === 'abandoned') {
@@ -131,8 +139,25 @@ export class QueueService implements OnModuleInit {
         'The waiting room has no record of admitting this ticket (its state expired or was lost): take a new place',
       );
     }
-    const result = await this.coupons.issue({ code: line, userId, ticketId: claims.uuid });
-    const answer = issueResultToHttp(result); // throws the 409/410/404/400/503 outcomes
+    // Issue and cancel exclude each other: the ticket is claimed for issuing in
+    // the same step that checks it was not cancelled, and a cancel is refused
+    // while the claim holds.
+    const claim = await this.state.claimForIssue(claims.uuid).catch((error: Error) => {
+      throw new UnavailableError(`Redis is unavailable: ${error.message}`, 1);
+    });
+    if (claim === 'cancelled') throw cancelled();
+    if (claim === 'spent') {
+      throw new DomainError(410, 'TICKET_SPENT', 'This ticket was already used');
+    }
+    let answer: ReturnType<typeof issueResultToHttp>;
+    try {
+      const result = await this.coupons.issue({ code: line, userId, ticketId: claims.uuid });
+      answer = issueResultToHttp(result); // throws the 409/410/404/400/503 outcomes
+    } catch (error) {
+      // Not issued (or not known to be): the ticket may be cancelled again.
+      await this.state.releaseIssue(claims.uuid).catch(() => undefined);
+      throw error;
+    }
     await this.state.markSpent(claims.uuid, line).catch((error: Error) => {
       // The coupon is issued (PostgreSQL is the truth); a retry would answer 409, so report, don't fail.
       this.logger.warn(`could not mark ticket ${claims.uuid} spent: ${error.message}`);
@@ -163,7 +188,7 @@ export class QueueService implements OnModuleInit {
           : 'waiting';
       return { ...base, status: waiting };
     }
-    const state = await this.readState(uuid);
+    const state = await this.holderState(claims);
     return {
       ...base,
       status: this.admittedStatus(state),
@@ -175,18 +200,24 @@ export class QueueService implements OnModuleInit {
   /** DELETE /api/queue/tickets/:uuid: idempotent; a spent ticket cannot be cancelled (409). */
   async cancel(claims: TicketClaims): Promise<TicketStatusDto> {
     const uuid = claims.uuid;
-    let done: boolean;
+    let done: Awaited<ReturnType<TicketStateRepository['cancel']>>;
     try {
       done = await this.state.cancel(uuid, claims.line);
     } catch (error) {
       throw new UnavailableError(`Redis is unavailable: ${(error as Error).message}`, 1);
     }
-    if (!done) throw new DomainError(409, 'TICKET_SPENT', 'A spent ticket cannot be cancelled');
-    if (!this.cancelledHere.has(uuid)) {
-      this.metrics.ticketsCancelled.inc({ line: claims.line });
-      if (this.cancelledHere.size >= LOCAL_CANCELLED_MAX) this.cancelledHere.clear();
-      this.cancelledHere.add(uuid);
+    if (done === 'spent') {
+      throw new DomainError(409, 'TICKET_SPENT', 'A spent ticket cannot be cancelled');
     }
+    if (done === 'issuing') {
+      throw new DomainError(
+        409,
+        'TICKET_ISSUING',
+        'The coupon is being issued for this ticket right now; ask again in a moment',
+      );
+    }
+    if (!this.cancelledHere.has(uuid)) this.metrics.ticketsCancelled.inc({ line: claims.line });
+    this.rememberCancelled(uuid);
     // The cancellation is done; numbers are a courtesy, so a Kafka outage does not fail it.
     const v = await this.view.track(this.topic(claims.line)).catch(() => undefined);
     const answer: TicketStatusDto = {
@@ -197,7 +228,17 @@ export class QueueService implements OnModuleInit {
       passExpiresAt: null,
     };
     this.events.cancelled(uuid, answer);
+    await this.cancellations.publish(answer).catch((error: Error) => {
+      // Done in Redis: other gateways learn it at the head (the admitter skips it).
+      this.logger.warn(`could not tell other gateways of cancellation ${uuid}: ${error.message}`);
+    });
     return answer;
+  }
+
+  private rememberCancelled(uuid: string): void {
+    if (this.cancelledHere.has(uuid)) return;
+    if (this.cancelledHere.size >= LOCAL_CANCELLED_MAX) this.cancelledHere.clear();
+    this.cancelledHere.add(uuid);
   }
 
   /**
@@ -241,6 +282,30 @@ export class QueueService implements OnModuleInit {
     if (state.admittedAt === undefined) return 'lost';
     if (Date.now() >= state.admittedAt + this.env.PASS_TTL_SECONDS * 1000) return 'expired';
     return 'admitted';
+  }
+
+  /**
+   * The state of a ticket past the head, read for its holder, who is here now:
+   * if the ticket was skipped as abandoned within ABANDON_GRACE_SECONDS, the
+   * holder was not gone after all (a gateway cut off from Redis, a long network
+   * hiccup), and is admitted now instead of told 410.
+   */
+  private async holderState(claims: TicketClaims): Promise<TicketState> {
+    const state = await this.readState(claims.uuid);
+    const graceMs = this.env.ABANDON_GRACE_SECONDS * 1000;
+    if (
+      state.skipped !== 'abandoned' ||
+      state.skippedAt === undefined ||
+      Date.now() - state.skippedAt > graceMs
+    ) {
+      return state;
+    }
+    const passTtlMs = this.env.PASS_TTL_SECONDS * 1000;
+    const rejoined = await this.state
+      .rejoin(claims.uuid, claims.line, graceMs, passTtlMs)
+      .catch(() => false);
+    if (rejoined) this.metrics.ticketsRejoined.inc({ line: claims.line });
+    return rejoined ? this.readState(claims.uuid) : state;
   }
 
   private async readState(uuid: string): Promise<TicketState> {

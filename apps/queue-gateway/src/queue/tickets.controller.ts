@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiForbiddenResponse,
   ApiHeader,
@@ -24,6 +25,7 @@ import { TicketEvents } from './ticket-events';
   required: false,
   description: 'The ticket from the 307 (browsers: the HttpOnly cookie wrt_{code} instead)',
 })
+@ApiBadRequestResponse({ description: 'VALIDATION_FAILED: not a UUID v4 or not a line code' })
 @ApiUnauthorizedResponse({
   description: 'TICKET_INVALID: missing, forged, tampered or garbage ticket',
 })
@@ -91,7 +93,10 @@ export class TicketsController {
   @Delete('tickets/:uuid')
   @ApiOperation({ summary: 'Leave the line (idempotent; only the holder of the ticket)' })
   @ApiOkResponse({ type: TicketStatusDto, description: 'status is always "cancelled"' })
-  @ApiConflictResponse({ description: 'TICKET_SPENT: a used ticket cannot be cancelled' })
+  @ApiConflictResponse({
+    description:
+      'TICKET_SPENT: a used ticket cannot be cancelled; TICKET_ISSUING: its coupon is being issued right now (ask again)',
+  })
   async cancel(
     @Param() { uuid }: TicketUuidParamDto,
     @Req() req: FastifyRequest,
