@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Consumer } from 'kafkajs';
 import { KafkaClient } from './kafka.client';
+import { ARRIVAL_HEADER } from './ticket-log';
 import { wholeTopicAssigner } from './whole-topic-assigner';
 
 /** One fetched record, free of kafkajs types. */
@@ -10,6 +11,8 @@ export interface LineRecord {
   timestamp: number;
   key: string | null;
   value: Buffer | null;
+  /** The ticket log's ARRIVAL_HEADER, if the record has one. */
+  arrival?: string;
 }
 
 export interface PartitionOffsets {
@@ -144,6 +147,7 @@ export class LineConsumer {
               timestamp: Number(m.timestamp),
               key: m.key ? m.key.toString('utf8') : null,
               value: m.value,
+              arrival: m.headers?.[ARRIVAL_HEADER]?.toString(),
             })),
           );
         },

@@ -1,7 +1,13 @@
 import { UnavailableError } from '@app/common/errors';
 import { loadEnv } from '@app/config';
 import type { KafkaClient } from './kafka.client';
-import { APPEND_TIMEOUT_MS, assignOffsets, TicketLog } from './ticket-log';
+import {
+  APPEND_TIMEOUT_MS,
+  ARRIVAL_HEADER,
+  assignOffsets,
+  parseArrival,
+  TicketLog,
+} from './ticket-log';
 import { ewma } from './offsets-view';
 
 describe('assignOffsets', () => {
@@ -43,7 +49,7 @@ describe('ewma', () => {
 
 /** A fake producer that records every sendBatch and answers base offsets per partition. */
 function fakeKafka(behaviour: { fail?: boolean; hang?: boolean } = {}) {
-  const sent: { topic: string; partition: number; key: string }[][] = [];
+  const sent: { topic: string; partition: number; key: string; arrival?: string }[][] = [];
   const next = new Map<string, number>();
   const producer = {
     connect: jest.fn(async () => undefined),
@@ -52,12 +58,20 @@ function fakeKafka(behaviour: { fail?: boolean; hang?: boolean } = {}) {
       async ({
         topicMessages,
       }: {
-        topicMessages: { topic: string; messages: { key: string; partition: number }[] }[];
+        topicMessages: {
+          topic: string;
+          messages: { key: string; partition: number; headers?: Record<string, string> }[];
+        }[];
       }) => {
         if (behaviour.hang) await new Promise(() => undefined);
         if (behaviour.fail) throw new Error('broker down');
         const batch = topicMessages.flatMap((t) =>
-          t.messages.map((m) => ({ topic: t.topic, partition: m.partition, key: m.key })),
+          t.messages.map((m) => ({
+            topic: t.topic,
+            partition: m.partition,
+            key: m.key,
+            arrival: m.headers?.[ARRIVAL_HEADER],
+          })),
         );
         sent.push(batch);
         const bases = new Map<
@@ -105,7 +119,7 @@ const env = loadEnv({
 describe('TicketLog', () => {
   afterEach(() => jest.useRealTimers());
 
-  it('batches concurrent appends, round-robins partitions and hands each caller its own offset', async () => {
+  it('batches concurrent appends, one partition per batch (round robin), each caller its own offset', async () => {
     const { client, sent, admin } = fakeKafka();
     const log = new TicketLog(client, env);
     const results = await Promise.all(
@@ -116,13 +130,21 @@ describe('TicketLog', () => {
       ['k0', 'k1', 'k2'],
       ['k3', 'k4'],
     ]);
+    // Each batch on one partition, in arrival order: offsets are the arrival order.
     expect(results).toEqual([
       { partition: 0, offset: 0 },
-      { partition: 1, offset: 0 },
       { partition: 0, offset: 1 },
-      { partition: 1, offset: 1 },
       { partition: 0, offset: 2 },
+      { partition: 1, offset: 0 },
+      { partition: 1, offset: 1 },
     ]);
+    // Every record names its batch: one header value per batch, batch numbers rising.
+    const arrivals = sent.map((b) => new Set(b.map((m) => m.arrival)));
+    expect(arrivals.map((a) => a.size)).toEqual([1, 1]);
+    const [first, second] = sent.map((b) => parseArrival(b[0]!.arrival)!);
+    expect(first.gateway).toBe(second.gateway);
+    expect(second.batch).toBe(first.batch + 1);
+    expect(second.sentAt).toBeGreaterThanOrEqual(first.sentAt);
     expect(admin.createTopics).toHaveBeenCalledTimes(1);
     expect(admin.createTopics.mock.calls[0]).toMatchObject([
       {

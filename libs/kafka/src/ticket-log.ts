@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { ConfigResourceTypes, type Producer, type RecordMetadata } from 'kafkajs';
 import { UnavailableError } from '@app/common/errors';
 import { withTimeout } from '@app/common/timeout';
@@ -20,6 +21,27 @@ export interface LogPosition {
 
 /** How long an append may take, end to end, before the caller is told 503. */
 export const APPEND_TIMEOUT_MS = 5000;
+
+/** Most records waiting for a produce (queued, not in flight): beyond it an append is a 503 at once. */
+export const APPEND_QUEUE_MAX = 50_000;
+
+/**
+ * Record header naming the produce batch a record came in:
+ * `<sentAt epoch ms>:<gateway instance>:<batch number>`. Every record of one
+ * batch of one line goes to one partition, in arrival order, so within a
+ * batch the offsets are the arrival order; across partitions the admitter
+ * orders by broker append time, and two batches of one gateway appended in
+ * the same millisecond by this header (see line-merge.ts).
+ */
+export const ARRIVAL_HEADER = 'wr-arrival';
+
+/** The parsed {@link ARRIVAL_HEADER}; undefined when absent or malformed. */
+export function parseArrival(
+  header: string | undefined,
+): { sentAt: number; gateway: string; batch: number } | undefined {
+  const m = header ? /^(\d+):([\w-]+):(\d+)$/.exec(header) : null;
+  return m ? { sentAt: Number(m[1]), gateway: m[2]!, batch: Number(m[3]) } : undefined;
+}
 
 /**
  * The offset of every message of one produce batch. Kafka answers one base
@@ -51,7 +73,7 @@ export function assignOffsets(
 }
 
 interface Pending {
-  msg: LogMessage & { partition: number };
+  msg: LogMessage & { partition?: number };
   settled: boolean;
   timer: NodeJS.Timeout;
   resolve(position: LogPosition): void;
@@ -87,6 +109,10 @@ export class TicketLog implements OnApplicationShutdown {
   private producerPromise?: Promise<Producer>;
   private sending = 0;
   private closed = false;
+  private readonly partitionCounts = new Map<string, number>();
+  /** This process among the gateways, and its batch counter (ARRIVAL_HEADER). */
+  private readonly instance = randomUUID().slice(0, 8);
+  private batchNo = 0;
   /** Observer of every acked batch (metrics). */
   onBatch?: (size: number, seconds: number) => void;
 
@@ -115,20 +141,20 @@ export class TicketLog implements OnApplicationShutdown {
     return known;
   }
 
-  /** Appends one record (partition chosen round robin) and resolves once Kafka acked it. */
+  /** Appends one record (its batch's partition chosen round robin) and resolves once Kafka acked it. */
   async append(message: LogMessage): Promise<LogPosition> {
     if (this.closed) throw new UnavailableError('The gateway is shutting down', 1);
-    let partitions: number;
     try {
-      partitions = await this.ensureTopic(message.topic);
+      this.partitionCounts.set(message.topic, await this.ensureTopic(message.topic));
     } catch (error) {
       throw this.unavailable(error);
     }
-    const next = this.roundRobin.get(message.topic) ?? 0;
-    this.roundRobin.set(message.topic, (next + 1) % partitions);
+    if (this.queue.length >= APPEND_QUEUE_MAX) {
+      throw new UnavailableError('Too many tickets are waiting to be written; try again', 1);
+    }
     return new Promise<LogPosition>((resolve, reject) => {
       const pending: Pending = {
-        msg: { ...message, partition: next },
+        msg: { ...message },
         settled: false,
         resolve,
         reject,
@@ -189,10 +215,27 @@ export class TicketLog implements OnApplicationShutdown {
     const started = process.hrtime.bigint();
     try {
       const producer = await this.producer();
-      const byTopic = new Map<string, { key: string; value: string; partition: number }[]>();
+      // One partition per line per batch (round robin over batches), so the
+      // batch's offsets are its arrival order.
+      const headers = { [ARRIVAL_HEADER]: `${Date.now()}:${this.instance}:${++this.batchNo}` };
+      const partitionOf = new Map<string, number>();
+      const byTopic = new Map<
+        string,
+        { key: string; value: string; partition: number; headers: Record<string, string> }[]
+      >();
       for (const { msg } of batch) {
+        let partition = partitionOf.get(msg.topic);
+        if (partition === undefined) {
+          partition = this.roundRobin.get(msg.topic) ?? 0;
+          this.roundRobin.set(
+            msg.topic,
+            (partition + 1) % (this.partitionCounts.get(msg.topic) ?? 1),
+          );
+          partitionOf.set(msg.topic, partition);
+        }
+        msg.partition = partition;
         const list = byTopic.get(msg.topic) ?? [];
-        list.push({ key: msg.key, value: msg.value, partition: msg.partition });
+        list.push({ key: msg.key, value: msg.value, partition, headers });
         byTopic.set(msg.topic, list);
       }
       // Bounded even if the client never answers, so one stuck send cannot block every later batch.
@@ -205,11 +248,11 @@ export class TicketLog implements OnApplicationShutdown {
         2 * APPEND_TIMEOUT_MS,
         'produce',
       );
-      const offsets = assignOffsets(
-        batch.map((p) => p.msg),
-        metadata,
+      const placed = batch.map((p) => ({ topic: p.msg.topic, partition: p.msg.partition! }));
+      const offsets = assignOffsets(placed, metadata);
+      batch.forEach((p, i) =>
+        this.settle(p, { partition: placed[i]!.partition, offset: offsets[i] }),
       );
-      batch.forEach((p, i) => this.settle(p, { partition: p.msg.partition, offset: offsets[i] }));
       this.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (error) {
       this.logger.warn(`produce of ${batch.length} ticket(s) failed: ${(error as Error).message}`);

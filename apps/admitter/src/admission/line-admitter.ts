@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { LineRecord } from '@app/kafka';
+import { LineRecord, parseArrival } from '@app/kafka';
 import { LineSettings, TicketRecord } from '@app/queue';
 import { AdmissionStore, HeadTicket } from './admission.store';
 import { AdmitterMetrics } from './admitter.metrics';
@@ -304,7 +304,14 @@ export class LineAdmitter {
 }
 
 function toBuffered(partition: number, r: LineRecord): Buffered {
-  const base = { partition, offset: r.offset, timestamp: r.timestamp, uuid: '', valid: false };
+  const base = {
+    partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    batch: parseArrival(r.arrival),
+    uuid: '',
+    valid: false,
+  };
   try {
     const value = JSON.parse(r.value?.toString('utf8') ?? '') as Partial<TicketRecord>;
     if (typeof value.uuid === 'string' && value.uuid.length > 0 && value.uuid.length <= 64) {

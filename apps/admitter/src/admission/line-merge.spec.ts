@@ -30,6 +30,31 @@ describe('mergeOrder', () => {
     expect(ids(r.order)).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it('orders two batches of one gateway appended in the same millisecond by batch, not partition', () => {
+    const b = (partition: number, sentAt: number, batch: number, id: string) => ({
+      ...t(partition, 50, id),
+      batch: { sentAt, gateway: 'gw1', batch },
+    });
+    // batch 7 went to partition 2, batch 8 (sent the same ms) to partition 0
+    // every partition known to hold nothing more (read at 1000, past every append)
+    const known = { position: 2, observed: { high: 2, at: 1000 } };
+    const p0: PartitionView<T> = {
+      partition: 0,
+      buffer: [b(0, 49, 8, 'c'), b(0, 49, 8, 'd')],
+      ...known,
+    };
+    const p2: PartitionView<T> = {
+      partition: 2,
+      buffer: [b(2, 49, 7, 'a'), b(2, 49, 7, 'b')],
+      ...known,
+    };
+    expect(ids(mergeOrder([p0, p2], 4, 0).order)).toEqual(['a', 'b', 'c', 'd']);
+    // an earlier send time wins over a lower batch number of another gateway
+    const other = { ...t(1, 50, 'x'), batch: { sentAt: 48, gateway: 'gw2', batch: 99 } };
+    const p1: PartitionView<T> = { partition: 1, buffer: [other], ...known };
+    expect(ids(mergeOrder([p0, p1, p2], 5, 0).order)).toEqual(['x', 'a', 'b', 'c', 'd']);
+  });
+
   it('stops when an exhausted partition might still hold an older record', () => {
     const p0: PartitionView<T> = { partition: 0, buffer: [t(0, 100, 'a')] };
     const p1: PartitionView<T> = { partition: 1, buffer: [], position: 7 };

@@ -3,6 +3,28 @@ export interface Arrival {
   partition: number;
   /** Broker append time (LogAppendTime), epoch ms. */
   timestamp: number;
+  /** The produce batch it came in (the ticket log's ARRIVAL_HEADER), when known. */
+  batch?: { sentAt: number; gateway: string; batch: number };
+}
+
+/**
+ * Arrival order of two heads of different partitions: broker append time;
+ * in the same millisecond, the gateway's send time, then (one gateway's
+ * consecutive batches) its batch number; last, the lower partition. A
+ * lexicographic key, so the order is total and transitive.
+ */
+export function arrivedBefore(a: Arrival, b: Arrival): boolean {
+  if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp;
+  const sa = a.batch?.sentAt ?? 0;
+  const sb = b.batch?.sentAt ?? 0;
+  if (sa !== sb) return sa < sb;
+  const ga = a.batch?.gateway ?? '';
+  const gb = b.batch?.gateway ?? '';
+  if (ga !== gb) return ga < gb;
+  const na = a.batch?.batch ?? 0;
+  const nb = b.batch?.batch ?? 0;
+  if (na !== nb) return na < nb;
+  return a.partition < b.partition;
 }
 
 /** What the merge knows about one partition of a line. */
@@ -28,8 +50,10 @@ export interface MergeResult<T> {
 /**
  * First-come-first-served across a line's partitions.
  *
- * The next item is the buffered head with the smallest broker append time
- * (ties: the lower partition). That is only safe if no partition can still
+ * The next item is the buffered head that arrived first ({@link arrivedBefore}:
+ * broker append time, ties broken by the produce batch). The gateway writes
+ * each batch of a line to one partition, so inside a batch the offset order
+ * is the arrival order. That is only safe if no partition can still
  * deliver an older record, so every partition whose buffer is exhausted must
  * be known caught-up for the candidate: a high-watermark reading, requested at
  * or after `candidate.timestamp + graceMs`, equal to (or below) that
@@ -58,12 +82,7 @@ export function mergeOrder<T extends Arrival>(
         continue;
       }
       const current = partitions[best].buffer[cursor[best]];
-      if (
-        head.timestamp < current.timestamp ||
-        (head.timestamp === current.timestamp && head.partition < current.partition)
-      ) {
-        best = i;
-      }
+      if (arrivedBefore(head, current)) best = i;
     }
     if (best < 0) return { order, blockedBy: [] };
     const candidate = partitions[best].buffer[cursor[best]];
