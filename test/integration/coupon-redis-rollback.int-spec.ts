@@ -29,7 +29,10 @@ describe('coupon-service: Redis rolls back recent writes', () => {
     // `a` never reconciles on its own during the test (the rollback must be met
     // by an issue, not repaired first); `b` reconciles often, for the run-id case.
     a = new CouponInstance(world, { COUPON_RECONCILE_INTERVAL_MS: '600000' });
-    b = new CouponInstance(world, { COUPON_RECONCILE_INTERVAL_MS: '300' });
+    b = new CouponInstance(world, {
+      COUPON_RECONCILE_INTERVAL_MS: '300',
+      COUPON_FENCE_RETENTION_SECONDS: '2',
+    });
     await a.start();
   });
 
@@ -97,5 +100,14 @@ describe('coupon-service: Redis rolls back recent writes', () => {
       50,
     );
     expect(Object.keys(await world.redisHolders(CODE)).sort()).toEqual(await world.pgHolders(CODE));
+  });
+
+  it('prunes lock fences past their retention (lock_fence does not grow with every user forever)', async () => {
+    const count = async () =>
+      ((await world.db.query(`SELECT count(*)::int AS n FROM lock_fence`)) as { n: number }[])[0]!
+        .n;
+    // Test one wrote a fence per issue; `b` prunes those older than 2 s.
+    await waitFor(async () => (await count()) === 0, 15_000, 'every old fence pruned', 100);
+    expect((await issueUntilFinal(b, CODE, 'early-5')).result.outcome).toBe('already_issued');
   });
 });

@@ -163,6 +163,7 @@ COUPON_SERVICE_TIMEOUT_MS: {{ .Values.config.couponServiceTimeoutMs | quote }}
 COUPON_LOCK_TTL_MS: {{ .Values.config.couponLockTtlMs | quote }}
 COUPON_LOCK_WAIT_MS: {{ .Values.config.couponLockWaitMs | quote }}
 COUPON_RECONCILE_INTERVAL_MS: {{ .Values.config.couponReconcileIntervalMs | quote }}
+COUPON_FENCE_RETENTION_SECONDS: {{ .Values.config.couponFenceRetentionSeconds | quote }}
 KAFKA_BROKERS: {{ join "," .Values.externalKafka.brokers | quote }}
 KAFKA_CLIENT_ID: {{ .Values.externalKafka.clientId | quote }}
 KAFKA_TOPIC_PREFIX: {{ .Values.externalKafka.topicPrefix | quote }}

@@ -189,6 +189,12 @@ export class Env {
   @Min(100)
   COUPON_RECONCILE_INTERVAL_MS = 10000;
 
+  /** Lock fences (one row per coupon and user in lock_fence) older than this are pruned. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  COUPON_FENCE_RETENTION_SECONDS = 3600;
+
   /** Interface the coupon service's TCP and HTTP listeners bind to (0.0.0.0 in a container). */
   @IsString()
   COUPON_SERVICE_BIND_HOST = '127.0.0.1';

@@ -34,4 +34,5 @@ if not last or now - last > tonumber(ARGV[2]) then
   redis.call('HSET', KEYS[1], '${PULSE_FIELDS.since}', now)
 end
 if not last or now > last then redis.call('HSET', KEYS[1], '${PULSE_FIELDS.last}', now) end
+redis.call('EXPIRE', KEYS[1], 86400)
 return 1`;

@@ -78,7 +78,13 @@ local n = #KEYS - 4
 local out = {}
 local admitted = 0
 local skips = 0
-local pruned = false
+-- Expired passes leave the active set whether or not the line has a cap.
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+-- The line's keys live as long as its tickets' state after the last decision.
+local function finish(stop)
+  for k = 1, 3 do redis.call('EXPIRE', KEYS[k], ttl) end
+  return {table.concat(out), stop}
+end
 for i = 1, n do
   local key = KEYS[4 + i]
   local base = 9 + (i - 1) * 4
@@ -97,20 +103,16 @@ for i = 1, n do
   else
     local hb = tonumber(st[1]) or 0
     if now - math.max(hb, ts, since) > abandonMs then
-      if skips >= maxSkip then return {table.concat(out), 'skips'} end
+      if skips >= maxSkip then return finish('skips') end
       redis.call('HSET', key, '${F.skipped}', 'abandoned', '${F.skippedAt}', now)
       redis.call('EXPIRE', key, ttl)
       redis.call('HINCRBY', KEYS[3], 'skippedAbandoned', 1)
       skips = skips + 1
       out[i] = 'B'
     else
-      if admitted >= maxAdmit then return {table.concat(out), 'token'} end
-      if maxActive > 0 then
-        if not pruned then
-          redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-          pruned = true
-        end
-        if redis.call('ZCARD', KEYS[1]) >= maxActive then return {table.concat(out), 'full'} end
+      if admitted >= maxAdmit then return finish('token') end
+      if maxActive > 0 and redis.call('ZCARD', KEYS[1]) >= maxActive then
+        return finish('full')
       end
       redis.call('HSET', key, '${F.admittedAt}', now)
       redis.call('EXPIRE', key, ttl)
@@ -122,7 +124,7 @@ for i = 1, n do
     end
   end
 end
-return {table.concat(out), 'done'}
+return finish('done')
 `;
 
 type DecideCommand = (numKeys: number, ...args: (string | number)[]) => Promise<[string, string]>;

@@ -135,6 +135,32 @@ export class CouponRepository {
     return rows.map((r) => r.user_id);
   }
 
+  /** How many of the coupon PostgreSQL has issued (quantity minus its stock rows: no wallet scan). */
+  async issuedCount(code: string): Promise<number> {
+    const rows: { n: number }[] = await this.db.query(
+      `SELECT c.quantity - coalesce(sum(s.remaining), 0)::int AS n
+       FROM coupon c LEFT JOIN coupon_stock s ON s.coupon_code = c.code
+       WHERE c.code = $1 GROUP BY c.quantity`,
+      [code],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * Forgets fences of locks last written before `olderThanSeconds` ago (at most
+   * `limit` rows a call). A lease lasts COUPON_LOCK_TTL_MS; a holder stalled for
+   * longer than the retention, with its write still to come, is what a pruned
+   * fence would let through, and the epoch and stock checks still hold then.
+   */
+  async pruneFences(olderThanSeconds: number, limit = 10_000): Promise<number> {
+    const [, deleted] = (await this.db.query(
+      `DELETE FROM lock_fence WHERE lock_key IN (
+         SELECT lock_key FROM lock_fence WHERE updated_at < now() - make_interval(secs => $1) LIMIT $2)`,
+      [olderThanSeconds, limit],
+    )) as [unknown, number];
+    return deleted;
+  }
+
   async issuedCounts(): Promise<Map<string, number>> {
     const rows: { coupon_code: string; n: number }[] = await this.db.query(
       `SELECT coupon_code, count(*)::int AS n FROM coupon_wallet GROUP BY coupon_code`,

@@ -15,6 +15,10 @@ import { CouponRepository } from './coupon.repository';
 import { issueLockResource, rebuildLockResource } from './lock-resources';
 
 const REBUILD_LEASE_MS = 10_000;
+/** Every this many rounds a coupon's view is compared holder by holder even when the counts agree. */
+const FULL_PASS_EVERY = 6;
+/** Fences are pruned at most this often (or every retention period, if shorter). */
+const PRUNE_EVERY_MS = 60_000;
 
 export interface ReconcileReport {
   code: string;
@@ -48,6 +52,8 @@ export interface ReconcileReport {
 export class StockReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StockReconciler.name);
   private readonly inFlight = new Map<string, Promise<ReconcileReport | null>>();
+  private readonly rounds = new Map<string, number>();
+  private lastPrune = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -92,7 +98,18 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
       const report = await this.reconcile(code);
       if (report) reports.push(report);
     }
+    await this.pruneFences();
     return reports;
+  }
+
+  /** lock_fence keeps one row per (coupon, user) lock: rows past COUPON_FENCE_RETENTION_SECONDS go. */
+  private async pruneFences(): Promise<void> {
+    const retention = this.env.COUPON_FENCE_RETENTION_SECONDS;
+    const now = Date.now();
+    if (now - this.lastPrune < Math.min(PRUNE_EVERY_MS, retention * 1000)) return;
+    this.lastPrune = now;
+    const deleted = await this.repository.pruneFences(retention);
+    if (deleted > 0) this.logger.log(`pruned ${deleted} lock fences older than ${retention} s`);
   }
 
   /** Drops every view if Redis is not the server they were built on (see CouponStockStore.adoptServer). */
@@ -155,6 +172,17 @@ export class StockReconciler implements OnApplicationBootstrap, OnApplicationShu
         await this.stock.replace(code, epoch, users);
         this.logger.log(`rebuilt ${code} from PostgreSQL: epoch ${epoch}, ${users.length} issued`);
         return { ...report, rebuilt: true, issuedMarked: users.length };
+      }
+      // Holder by holder only when the counts disagree (a crashed holder's
+      // reservation, a lost mark), or every FULL_PASS_EVERY rounds: a round
+      // that finds nothing to do costs two small reads, not the whole wallet.
+      const round = (this.rounds.get(code) ?? 0) + 1;
+      this.rounds.set(code, round);
+      if (
+        round % FULL_PASS_EVERY !== 0 &&
+        (await this.stock.held(code)) === (await this.repository.issuedCount(code))
+      ) {
+        return report;
       }
       const users = await this.repository.holders(code);
       await this.stock.markIssued(code, users);

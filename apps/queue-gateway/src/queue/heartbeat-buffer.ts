@@ -14,6 +14,12 @@ import { REDIS } from '@app/redis';
 export const HEARTBEAT_FLUSH_MS = 500;
 /** Tickets per script call when flushing. */
 export const HEARTBEAT_BATCH = 500;
+/**
+ * Most tickets with a heartbeat waiting to be written (about 100 MB). Only a
+ * long Redis outage with that many distinct holders polling this gateway fills
+ * it; a new holder's beat is then dropped (counted), the ones held are kept.
+ */
+export const HEARTBEAT_PENDING_MAX = 1_000_000;
 
 /**
  * KEYS: ticket hashes; ARGV[1]: the hash's TTL, ARGV[1 + i]: the beat of KEYS[i].
@@ -61,7 +67,14 @@ export class HeartbeatBuffer implements OnModuleInit, OnApplicationShutdown {
     this.gapMs = pulseGapMs(env.ABANDON_AFTER_SECONDS);
   }
 
+  /** Beats dropped because {@link HEARTBEAT_PENDING_MAX} were waiting. */
+  dropped = 0;
+
   touch(uuid: string, at = Date.now()): void {
+    if (this.pending.size >= HEARTBEAT_PENDING_MAX && !this.pending.has(uuid)) {
+      if (this.dropped++ === 0) this.logger.warn('heartbeat buffer full: dropping new beats');
+      return;
+    }
     this.pending.set(uuid, at);
   }
 
@@ -102,11 +115,15 @@ export class HeartbeatBuffer implements OnModuleInit, OnApplicationShutdown {
       await Promise.all(calls);
       if (this.failing) this.logger.log('heartbeat writes recovered');
       this.failing = false;
+      this.dropped = 0;
     } catch (error) {
       if (!this.failing) this.logger.warn(`heartbeat flush failed: ${(error as Error).message}`);
       this.failing = true;
       // Keep them for the next flush unless a newer heartbeat arrived meanwhile.
-      for (const [uuid, at] of batch) if (!this.pending.has(uuid)) this.pending.set(uuid, at);
+      for (const [uuid, at] of batch) {
+        if (this.pending.size >= HEARTBEAT_PENDING_MAX) break;
+        if (!this.pending.has(uuid)) this.pending.set(uuid, at);
+      }
     }
   }
 }

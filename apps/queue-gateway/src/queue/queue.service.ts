@@ -154,8 +154,11 @@ export class QueueService implements OnModuleInit {
       const result = await this.coupons.issue({ code: line, userId, ticketId: claims.uuid });
       answer = issueResultToHttp(result); // throws the 409/410/404/400/503 outcomes
     } catch (error) {
-      // Not issued (or not known to be): the ticket may be cancelled again.
-      await this.state.releaseIssue(claims.uuid).catch(() => undefined);
+      // Not issued (or not known to be): the ticket may be cancelled again. A
+      // final answer (already issued, sold out) also ends its pass: it no
+      // longer holds a place in the active set.
+      const final = error instanceof DomainError && error.status < 500;
+      await this.state.releaseIssue(claims.uuid, final ? line : undefined).catch(() => undefined);
       throw error;
     }
     await this.state.markSpent(claims.uuid, line).catch((error: Error) => {

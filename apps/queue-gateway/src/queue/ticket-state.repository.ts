@@ -106,9 +106,14 @@ export class TicketStateRepository {
       'ok' | 'cancelled' | 'spent';
   }
 
-  /** The issue did not happen: the ticket may be cancelled again. */
-  async releaseIssue(uuid: string): Promise<void> {
-    await this.redis.hdel(RedisKeys.ticket(uuid), TicketFields.issuing);
+  /**
+   * The issue did not happen: the ticket may be cancelled again. With `line`
+   * (the answer was final), its pass also leaves the line's active set.
+   */
+  async releaseIssue(uuid: string, line?: string): Promise<void> {
+    const tx = this.redis.multi().hdel(RedisKeys.ticket(uuid), TicketFields.issuing);
+    if (line !== undefined) tx.zrem(RedisKeys.lineActive(line), uuid);
+    await tx.exec();
   }
 
   /**
