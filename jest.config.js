@@ -1,5 +1,6 @@
 // Three tiers: unit specs beside the code (no I/O), integration tests against
-// the real Kafka, Redis and PostgreSQL, and end-to-end tests over HTTP.
+// the real Kafka, Redis and PostgreSQL, and end-to-end tests over HTTP; and the
+// chaos suite, run on its own.
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
@@ -32,6 +33,13 @@ module.exports = {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/load-env.ts'],
+    },
+    // `npm run chaos` only (scripts/chaos.sh): kills Kafka, Redis and the apps under load.
+    {
+      ...shared,
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/test/chaos/**/*.chaos-spec.ts'],
       setupFiles: ['<rootDir>/test/support/load-env.ts'],
     },
   ],
