@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CouponView, IssueCouponResult } from '@app/contracts';
+import { CouponView } from '@app/contracts';
 import { KafkaClient } from '@app/kafka';
 import { lineTopic, RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
