@@ -298,6 +298,39 @@ describe('queue gateway (real Kafka and Redis)', () => {
     }
   });
 
+  it('gives a user one place per line: concurrent repeats on two gateways get the same ticket', async () => {
+    const other = await startGateway(env);
+    try {
+      const before = (await kafkaNumbers(LINE, 0)).endOffset;
+      const apps = [app, other];
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          request(apps[i % 2]!.getHttpServer())
+            .post(`/api/coupons/${LINE}/issue`)
+            .send({ userId: 'olga' }),
+        ),
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array(10).fill(307));
+      expect(new Set(answers.map((a) => a.body.uuid)).size).toBe(1);
+      expect((await kafkaNumbers(LINE, 0)).endOffset).toBe(before + 1);
+
+      // Once that ticket has ended (cancelled), the user may take a new place.
+      const first = answers[0]!.body;
+      const del = await http()
+        .delete(`/api/queue/tickets/${first.uuid}`)
+        .set('X-Queue-Ticket', first.ticket);
+      expect(del.status).toBe(200);
+      const again = await request(other.getHttpServer())
+        .post(`/api/coupons/${LINE}/issue`)
+        .send({ userId: 'olga' });
+      expect(again.status).toBe(307);
+      expect(again.body.uuid).not.toBe(first.uuid);
+      expect((await kafkaNumbers(LINE, 0)).endOffset).toBe(before + 2);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('rejects tampered, transferred and other-line tickets with 4xx', async () => {
     const i = await enqueue('ivan');
     const [hdr, payload, sig] = i.body.ticket.split('.');
@@ -480,8 +513,9 @@ describe('queue gateway (real Kafka and Redis)', () => {
     expect(res.text).toContain('queue_line_length{line=');
     expect(res.text).toContain('queue_produce_batch_size_bucket');
     expect(res.text).toContain('queue_request_duration_seconds_bucket{le="0.001",kind="poll"}');
-    // grace's and jude's (cancelled through the second gateway, which shares this process' registry)
-    expect(res.text).toMatch(new RegExp(`queue_tickets_cancelled_total\\{line="${LINE}"\\} 2`));
+    // grace's, jude's and olga's (two through a second gateway, which shares this process' registry)
+    expect(res.text).toMatch(new RegExp(`queue_tickets_cancelled_total\\{line="${LINE}"\\} 3`));
+    expect(res.text).toMatch(new RegExp(`queue_enqueue_repeats_total\\{line="${LINE}"\\} \\d+`));
   });
 });
 

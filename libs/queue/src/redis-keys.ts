@@ -11,6 +11,8 @@
  * line:{line}:admissions  stream uuid, partition, offset, at: the admission log, in order,
  *                                 trimmed to about ADMISSIONS_STREAM_MAXLEN entries
  * line:{line}:stats       hash   admitted, skippedCancelled, skippedAbandoned, rejoined counters
+ * line:{line}:user:{id}   string the user's current ticket for the line (one place per user),
+ *                                 or a short "being written" claim. TTL: the ticket's life.
  * gateways:pulse          hash   last, since: heartbeats are reaching Redis (pulse.ts)
  */
 export const RedisKeys = {
@@ -20,6 +22,7 @@ export const RedisKeys = {
   lineAdmissions: (line: string) => `line:${line}:admissions`,
   lineStats: (line: string) => `line:${line}:stats`,
   pulse: () => 'gateways:pulse',
+  userPlace: (line: string, userId: string) => `line:${line}:user:${userId}`,
 } as const;
 
 export const TicketFields = {

@@ -30,6 +30,15 @@ export class GatewayMetrics {
         labelNames: ['line'],
       }),
   );
+  readonly enqueueRepeats = fresh(
+    'queue_enqueue_repeats_total',
+    () =>
+      new Counter({
+        name: 'queue_enqueue_repeats_total',
+        help: 'First requests of a user who already held a live ticket: answered with that ticket, no new place',
+        labelNames: ['line'],
+      }),
+  );
   readonly ticketsRejoined = fresh(
     'queue_tickets_rejoined_total',
     () =>

@@ -4,6 +4,7 @@ import { OffsetsView, TicketLog } from '@app/kafka';
 import { TicketModule } from '@app/ticket';
 import { CatalogCache } from './catalog-cache';
 import { CancellationBus } from './cancellation-bus';
+import { PlaceRegistry } from './place-registry';
 import { GatewayMetrics } from './gateway-metrics';
 import { HeartbeatBuffer } from './heartbeat-buffer';
 import { IssueController } from './issue.controller';
@@ -28,6 +29,7 @@ import { TicketsController } from './tickets.controller';
     LineStateService,
     TicketEvents,
     CancellationBus,
+    PlaceRegistry,
     QueueService,
   ],
   exports: [OffsetsView, TicketLog, CatalogCache, GatewayMetrics, LineStateService],

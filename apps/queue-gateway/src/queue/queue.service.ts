@@ -10,6 +10,7 @@ import { InvalidTicketError, TicketClaims, TicketMismatchError, TicketSigner } f
 import { CatalogCache } from './catalog-cache';
 import { CancellationBus } from './cancellation-bus';
 import { GatewayMetrics } from './gateway-metrics';
+import { PlaceClaim, PlaceRegistry } from './place-registry';
 import { HeartbeatBuffer } from './heartbeat-buffer';
 import { LineStateService } from './line-state.service';
 import { etaSeconds, pollAfterMs, position } from './queue-math';
@@ -26,6 +27,10 @@ export interface Issued {
   kind: 'issued';
   body: IssuedCouponBody;
 }
+
+/** A repeated first request waits this long, at most this many times, for the first one's ticket. */
+const PLACE_WAIT_MS = 100;
+const PLACE_WAIT_ATTEMPTS = 50;
 
 /** Cancellations made through this process, remembered so its waiting polls see them without Redis. */
 const LOCAL_CANCELLED_MAX = 100_000;
@@ -54,6 +59,7 @@ export class QueueService implements OnModuleInit {
     private readonly lines: LineStateService,
     private readonly events: TicketEvents,
     private readonly cancellations: CancellationBus,
+    private readonly places: PlaceRegistry,
   ) {}
 
   onModuleInit(): void {
@@ -83,26 +89,90 @@ export class QueueService implements OnModuleInit {
     };
   }
 
-  /** A first request: refuse unknown / sold-out coupons, else write a ticket and answer its place. */
+  /**
+   * A first request: refuse unknown / sold-out coupons; a user who already
+   * holds a live ticket for the line gets that ticket back (one place per user,
+   * across gateways); else write a ticket and answer its place.
+   */
   async enqueue(line: string, userId: string): Promise<Waiting> {
     const coupon = this.catalog.require(line);
     if (coupon.remaining === 0) throw soldOut(line);
     const topic = this.topic(line);
     // Topic and view first: if Kafka is down we fail here, before anything is written.
     await this.kafkaReady(topic);
-    const uuid = randomUUID();
-    const record: TicketRecord = { uuid, line, userId, issuedAt: Date.now() };
-    const { partition, offset } = await this.log.append({
-      topic,
-      key: uuid,
-      value: JSON.stringify(record),
-    });
-    this.metrics.ticketsWritten.inc({ line });
-    this.view.observeWrite(topic, partition, offset);
-    this.heartbeats.touch(uuid);
-    const ticket = await this.signer.sign({ uuid, line, partition, offset, sub: userId });
-    const claims: TicketClaims = { uuid, line, partition, offset, sub: userId, iat: 0, exp: 0 };
+    const place = await this.claimPlace(line, userId);
+    if (place !== null && typeof place === 'object') return place;
+    let ticket: string;
+    let claims: TicketClaims;
+    try {
+      const uuid = randomUUID();
+      const record: TicketRecord = { uuid, line, userId, issuedAt: Date.now() };
+      const { partition, offset } = await this.log.append({
+        topic,
+        key: uuid,
+        value: JSON.stringify(record),
+      });
+      this.metrics.ticketsWritten.inc({ line });
+      this.view.observeWrite(topic, partition, offset);
+      this.heartbeats.touch(uuid);
+      ticket = await this.signer.sign({ uuid, line, partition, offset, sub: userId });
+      claims = { uuid, line, partition, offset, sub: userId, iat: 0, exp: 0 };
+    } catch (error) {
+      if (place) await this.places.release(line, userId, place).catch(() => undefined);
+      throw error;
+    }
+    if (place) {
+      await this.places
+        .settle(line, userId, place, ticket, this.env.TICKET_TTL_SECONDS * 1000)
+        .catch((error: Error) =>
+          this.logger.warn(`could not record ${userId}'s place: ${error.message}`),
+        );
+    }
     return { kind: 'waiting', body: { ...this.numbers(claims, this.view.get(topic)!), ticket } };
+  }
+
+  /**
+   * The user's place in the line: their live ticket (answered as is), or a
+   * claim to write a new one (its token), or null when Redis cannot tell:
+   * joining then goes ahead unchecked (a second place for a repeated request is
+   * a smaller harm than refusing everyone while Redis is away).
+   */
+  private async claimPlace(line: string, userId: string): Promise<Waiting | string | null> {
+    const writer = randomUUID();
+    for (let attempt = 0; ; attempt++) {
+      let claim: PlaceClaim;
+      try {
+        claim = await this.places.claim(line, userId, writer);
+      } catch (error) {
+        this.logger.warn(`one-place check skipped (Redis): ${(error as Error).message}`);
+        return null;
+      }
+      if (claim.kind === 'claimed') return claim.token;
+      if (claim.kind === 'ticket') {
+        const live = await this.liveTicket(claim.ticket, line, userId);
+        if (live) {
+          this.metrics.enqueueRepeats.inc({ line });
+          return live;
+        }
+        const token = await this.places.takeOver(line, userId, claim.ticket, writer);
+        if (token) return token;
+      }
+      // Another request of this user is being written right now (or won a race): look again.
+      if (attempt >= PLACE_WAIT_ATTEMPTS) {
+        throw new UnavailableError('Another request for this place is still being written', 1);
+      }
+      await new Promise((r) => setTimeout(r, PLACE_WAIT_MS));
+    }
+  }
+
+  /** The ticket, with fresh numbers, if it is this user's for this line and still waiting or admitted. */
+  private async liveTicket(ticket: string, line: string, userId: string): Promise<Waiting | null> {
+    const claims = await this.signer.verify(ticket).catch(() => undefined);
+    if (!claims || claims.line !== line || claims.sub !== userId) return null;
+    const status = await this.statusOf(claims, true);
+    if (status.status !== 'waiting' && status.status !== 'admitted') return null;
+    const v = this.view.get(this.topic(line));
+    return { kind: 'waiting', body: { ...this.numbers(claims, v), ticket } };
   }
 
   /** A request carrying a ticket for `line` and `userId`: still waiting (fresh numbers) or the coupon's answer. */
