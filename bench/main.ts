@@ -18,7 +18,7 @@ import { Client, Pool } from 'pg';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import { loadEnv } from '@app/config';
-import { CouponPatterns, CouponView, IssueCouponResult } from '@app/contracts';
+import { CouponPatterns, CouponView, IssueCouponResult, withCouponAuth } from '@app/contracts';
 import { KafkaClient } from '@app/kafka';
 import { lineTopic } from '@app/queue';
 import { lineStatePhase, lineStateSection } from './line-state';
@@ -477,6 +477,9 @@ async function main(): Promise<void> {
         options: { host: '127.0.0.1', port: couponPort },
       });
       await client.connect();
+      // as the gateway's CouponClient does: the service refuses a message without the token
+      const withAuth = <T extends object>(data: T) =>
+        withCouponAuth(data, base.COUPON_SERVICE_TOKEN);
       const outcomes: Record<string, number> = {};
       let next = 0;
       let lastIssued = 0;
@@ -486,7 +489,7 @@ async function main(): Promise<void> {
           const userId = `d-${RID}-${next++}`;
           const r = await firstValueFrom(
             client
-              .send<IssueCouponResult>(CouponPatterns.issue, { code: 'DIRECT01', userId })
+              .send<IssueCouponResult>(CouponPatterns.issue, withAuth({ code: 'DIRECT01', userId }))
               .pipe(timeout(10_000)),
           );
           outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
@@ -495,7 +498,7 @@ async function main(): Promise<void> {
       };
       await Promise.all(Array.from({ length: ISSUERS }, worker));
       const list = await firstValueFrom(
-        client.send<CouponView[]>(CouponPatterns.list, {}).pipe(timeout(5000)),
+        client.send<CouponView[]>(CouponPatterns.list, withAuth({})).pipe(timeout(5000)),
       );
       client.close();
       const view = list.find((c) => c.code === 'DIRECT01');

@@ -20,7 +20,7 @@ for (const raw of source.split('\n')) {
   if (field) {
     let value = field[2].replace(/^'(.*)'$/, '$1');
     if (value.includes("' | '")) value = value.split(' ')[0];
-    const secret = ['TICKET_SECRET', 'ADMIN_TOKEN'].includes(field[1]);
+    const secret = ['TICKET_SECRET', 'ADMIN_TOKEN', 'COUPON_SERVICE_TOKEN'].includes(field[1]);
     rows.push(`| \`${field[1]}\` | ${secret ? '(required, generated into .env)' : value === '' ? '(empty)' : `\`${value}\``} | ${section} | ${doc} |`);
     doc = '';
   } else if (!line.startsWith('@') && line !== '') {

@@ -168,6 +168,7 @@ func composeChecks(dir string) {
 	secrets := []string{
 		"TICKET_SECRET=static-check-ticket-secret-0123456789abcdef",
 		"ADMIN_TOKEN=static-check-admin-token",
+		"COUPON_SERVICE_TOKEN=static-check-coupon-service-token",
 		"POSTGRES_PASSWORD=static-check-password",
 	}
 	p, err := loadCompose(dir, secrets)
@@ -177,6 +178,9 @@ func composeChecks(dir string) {
 	}
 	_, err = loadCompose(dir, secrets[1:])
 	check("compose: refuses to start without TICKET_SECRET", errorf(err != nil && strings.Contains(err.Error(), "TICKET_SECRET"), "expected a TICKET_SECRET error, got %v", err))
+	withoutCouponToken := slices.DeleteFunc(slices.Clone(secrets), func(s string) bool { return strings.HasPrefix(s, "COUPON_SERVICE_TOKEN=") })
+	_, err = loadCompose(dir, withoutCouponToken)
+	check("compose: refuses to start without COUPON_SERVICE_TOKEN", errorf(err != nil && strings.Contains(err.Error(), "COUPON_SERVICE_TOKEN"), "expected a COUPON_SERVICE_TOKEN error, got %v", err))
 
 	want := []string{"kafka", "redis", "postgres", "migrate", "coupon-service", "admitter", "queue-gateway", "locust-master", "locust-worker"}
 	var missing []string
@@ -214,6 +218,9 @@ func composeChecks(dir string) {
 			"read_only=%v cap_drop=%v GATEWAY_HOST=%q", s.ReadOnly, s.CapDrop, env(s, "GATEWAY_HOST")))
 	}
 	check("compose: coupon-service listens on all interfaces", errorf(env(p.Services["coupon-service"], "COUPON_SERVICE_BIND_HOST") == "0.0.0.0", "COUPON_SERVICE_BIND_HOST"))
+	for _, name := range []string{"coupon-service", "queue-gateway"} {
+		check("compose: "+name+" gets COUPON_SERVICE_TOKEN", errorf(env(p.Services[name], "COUPON_SERVICE_TOKEN") == "static-check-coupon-service-token", "COUPON_SERVICE_TOKEN=%q", env(p.Services[name], "COUPON_SERVICE_TOKEN")))
+	}
 	check("compose: the gateway dials coupon-service by name", errorf(env(p.Services["queue-gateway"], "COUPON_SERVICE_HOST") == "coupon-service", "COUPON_SERVICE_HOST"))
 
 	check("compose: migrate waits for a healthy postgres", dependsOn(p.Services["migrate"], "postgres", types.ServiceConditionHealthy))
@@ -506,6 +513,8 @@ expect_failure "refuses to render without secrets (clear message)" \
   helm template t "$CHART" --set 'externalKafka.brokers={k:9092}' --set externalRedis.host=r --set externalDatabase.host=p
 expect_failure "no-secrets message names every missing secret" \
   'auth\.adminToken' helm template t "$CHART"
+expect_failure "no-secrets message names the coupon-service token" \
+  'auth\.couponServiceToken' helm template t "$CHART"
 expect_failure "no-secrets message offers auth.existingSecret" \
   'auth\.existingSecret' helm template t "$CHART"
 expect_failure "refuses a short ticket secret" \

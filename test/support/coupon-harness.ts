@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { firstValueFrom, timeout } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { loadEnv } from '@app/config';
-import { IssueCouponCommand, IssueCouponResult } from '@app/contracts';
+import { IssueCouponCommand, IssueCouponResult, withCouponAuth } from '@app/contracts';
 import { dataSourceOptions } from '../../apps/coupon-service/src/database/data-source';
 import { runMigrations } from '../../apps/coupon-service/src/migrate';
 import { freePort, randomName, ROOT, waitFor } from './common';
@@ -174,7 +174,23 @@ export class CouponInstance {
     return this;
   }
 
-  async send<T>(pattern: string, data: unknown, timeoutMs = 30_000): Promise<T> {
+  /**
+   * The COUPON_SERVICE_TOKEN this instance checks every message against: its own
+   * override, else the one from .env (the child gets `...process.env`).
+   */
+  get token(): string {
+    const token = this.extraEnv.COUPON_SERVICE_TOKEN ?? process.env.COUPON_SERVICE_TOKEN;
+    if (!token) throw new Error('COUPON_SERVICE_TOKEN is not set: run bash scripts/ensure-env.sh');
+    return token;
+  }
+
+  /** Sends like the gateway's CouponClient: the payload plus the token in `auth`. */
+  async send<T>(pattern: string, data: object, timeoutMs = 30_000): Promise<T> {
+    return this.sendRaw<T>(pattern, withCouponAuth(data, this.token), timeoutMs);
+  }
+
+  /** Sends `data` as given, no token added (the authentication tests). */
+  async sendRaw<T>(pattern: string, data: unknown, timeoutMs = 30_000): Promise<T> {
     this.client ??= new ClientTCP({ host: '127.0.0.1', port: this.tcpPort });
     return firstValueFrom(this.client.send<T>(pattern, data).pipe(timeout(timeoutMs)));
   }

@@ -70,7 +70,9 @@ function fakeCouponModule(state: FakeCoupons): DynamicModule {
     }
 
     @MessagePattern(CouponPatterns.issue)
-    async issue(@Payload() cmd: IssueCouponCommand): Promise<IssueCouponResult> {
+    async issue(
+      @Payload() { auth: _auth, ...cmd }: IssueCouponCommand & { auth?: string },
+    ): Promise<IssueCouponResult> {
       state.received.push(cmd);
       if (state.gate) await state.gate;
       return state.issue(cmd);

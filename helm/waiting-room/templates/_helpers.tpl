@@ -109,7 +109,7 @@ The container image reference: registry/repository, then @digest or :tag (tag de
 {{- end -}}
 
 {{/*
-Name of the Secret holding TICKET_SECRET, ADMIN_TOKEN and POSTGRES_PASSWORD.
+Name of the Secret holding TICKET_SECRET, ADMIN_TOKEN, COUPON_SERVICE_TOKEN and POSTGRES_PASSWORD.
 */}}
 {{- define "waiting-room.secretName" -}}
 {{- default (include "waiting-room.fullname" .) .Values.auth.existingSecret -}}
@@ -120,7 +120,7 @@ Key names inside the Secret: the chart's own Secret always uses the env var name
 Usage: {{ include "waiting-room.secretKey" (dict "ctx" $ "key" "ticketSecret") }}
 */}}
 {{- define "waiting-room.secretKey" -}}
-{{- $defaults := dict "ticketSecret" "TICKET_SECRET" "adminToken" "ADMIN_TOKEN" "postgresPassword" "POSTGRES_PASSWORD" "redisPassword" "REDIS_PASSWORD" "ticketPreviousKeys" "TICKET_PREVIOUS_KEYS" -}}
+{{- $defaults := dict "ticketSecret" "TICKET_SECRET" "adminToken" "ADMIN_TOKEN" "couponServiceToken" "COUPON_SERVICE_TOKEN" "postgresPassword" "POSTGRES_PASSWORD" "redisPassword" "REDIS_PASSWORD" "ticketPreviousKeys" "TICKET_PREVIOUS_KEYS" -}}
 {{- if .ctx.Values.auth.existingSecret -}}
 {{- get .ctx.Values.auth.existingSecretKeys .key | default (get $defaults .key) -}}
 {{- else -}}
@@ -146,6 +146,10 @@ SSE_MAX_UPDATE_MS: {{ .Values.config.sseMaxUpdateMs | quote }}
 LINE_STATE_MAX_AGE_SECONDS: {{ .Values.config.lineStateMaxAgeSeconds | quote }}
 CORS_ORIGINS: {{ join "," .Values.config.corsOrigins | quote }}
 TICKET_COOKIE_SECURE: {{ .Values.config.ticketCookieSecure | quote }}
+RATE_LIMIT_JOINS_PER_MINUTE: {{ .Values.config.rateLimit.joinsPerMinute | quote }}
+RATE_LIMIT_POLLS_PER_MINUTE: {{ .Values.config.rateLimit.pollsPerMinute | quote }}
+RATE_LIMIT_KEY: {{ .Values.config.rateLimit.key | quote }}
+RATE_LIMIT_ALLOW_LIST: {{ .Values.config.rateLimit.allowList | quote }}
 ADMITTER_HTTP_PORT: {{ .Values.admitter.containerPort | quote }}
 ADMITTER_GROUP_ID: {{ .Values.config.admitterGroupId | quote }}
 ADMISSION_RATE_PER_SEC: {{ .Values.config.admissionRatePerSec | quote }}
@@ -190,7 +194,7 @@ Hash of the secret inputs, so pods roll when a chart-managed secret changes
 (an existing Secret is the operator's to roll).
 */}}
 {{- define "waiting-room.secretChecksum" -}}
-{{- list .Values.auth.existingSecret .Values.auth.ticketSecret .Values.auth.adminToken .Values.auth.ticketPreviousKeys .Values.externalDatabase.password .Values.externalRedis.password | toJson | sha256sum -}}
+{{- list .Values.auth.existingSecret .Values.auth.ticketSecret .Values.auth.adminToken .Values.auth.couponServiceToken .Values.auth.ticketPreviousKeys .Values.externalDatabase.password .Values.externalRedis.password | toJson | sha256sum -}}
 {{- end -}}
 
 {{/*
@@ -200,7 +204,7 @@ The optional keys (REDIS_PASSWORD, TICKET_PREVIOUS_KEYS) may be missing from an 
 */}}
 {{- define "waiting-room.secretEnv" -}}
 {{- $ctx := .ctx -}}
-{{- range $env, $key := dict "TICKET_SECRET" "ticketSecret" "ADMIN_TOKEN" "adminToken" "POSTGRES_PASSWORD" "postgresPassword" "REDIS_PASSWORD" "redisPassword" "TICKET_PREVIOUS_KEYS" "ticketPreviousKeys" }}
+{{- range $env, $key := dict "TICKET_SECRET" "ticketSecret" "ADMIN_TOKEN" "adminToken" "COUPON_SERVICE_TOKEN" "couponServiceToken" "POSTGRES_PASSWORD" "postgresPassword" "REDIS_PASSWORD" "redisPassword" "TICKET_PREVIOUS_KEYS" "ticketPreviousKeys" }}
 - name: {{ $env }}
   valueFrom:
     secretKeyRef:
@@ -209,6 +213,39 @@ The optional keys (REDIS_PASSWORD, TICKET_PREVIOUS_KEYS) may be missing from an 
       {{- if has $env (list "REDIS_PASSWORD" "TICKET_PREVIOUS_KEYS") }}
       optional: true
       {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The paths the gateway's Ingress routes, as a YAML list of {path, pathType} (read it
+with fromYamlArray): the waiting page and the public API only. An Ingress has no
+"exclude", so each public prefix is listed; /api/admin, /docs, /metrics and /health
+stay cluster-internal unless gateway.ingress.expose* opts in.
+*/}}
+{{- define "waiting-room.gatewayIngressPaths" -}}
+{{- $ingress := .Values.gateway.ingress -}}
+- {path: /, pathType: Exact}              # the list of lines
+- {path: /lines, pathType: Prefix}        # /lines/{code}: a line's waiting page
+- {path: /assets, pathType: Prefix}       # the page's script and style
+- {path: /api/coupons, pathType: Prefix}  # the catalog and POST /api/coupons/{code}/issue
+- {path: /api/queue, pathType: Prefix}    # tickets: status, events, heartbeat, leave
+- {path: /api/lines, pathType: Prefix}    # line states
+- {path: /api/users, pathType: Prefix}    # /api/users/{userId}/coupons: a user's wallet
+{{- if $ingress.exposeAdmin }}
+- {path: /api/admin, pathType: Prefix}
+{{- end }}
+{{- if $ingress.exposeDocs }}
+- {path: /docs, pathType: Prefix}
+{{- end }}
+{{- if $ingress.exposeMetrics }}
+- {path: /metrics, pathType: Prefix}
+{{- end }}
+{{- if $ingress.exposeHealth }}
+- {path: /health, pathType: Prefix}
+{{- end }}
+{{- range $ingress.extraPaths }}
+- path: {{ .path | quote }}
+  pathType: {{ .pathType | default "Prefix" | quote }}
 {{- end }}
 {{- end -}}
 
@@ -310,9 +347,11 @@ Compile every validation message into one and fail when any is set.
 {{- $messages := list -}}
 {{- $messages = append $messages (include "waiting-room.validateValues.ticketSecret" .) -}}
 {{- $messages = append $messages (include "waiting-room.validateValues.adminToken" .) -}}
+{{- $messages = append $messages (include "waiting-room.validateValues.couponServiceToken" .) -}}
 {{- $messages = append $messages (include "waiting-room.validateValues.postgresPassword" .) -}}
 {{- $messages = append $messages (include "waiting-room.validateValues.externalServices" .) -}}
 {{- $messages = append $messages (include "waiting-room.validateValues.admitter" .) -}}
+{{- $messages = append $messages (include "waiting-room.validateValues.gatewayIngress" .) -}}
 {{- $messages = without $messages "" -}}
 {{- $message := join "\n" $messages -}}
 {{- if $message -}}
@@ -326,8 +365,8 @@ Compile every validation message into one and fail when any is set.
 {{- if not .Values.auth.ticketSecret -}}
 waiting-room: auth.ticketSecret
     A ticket signing secret is required (at least 32 characters). Set it with
-    --set auth.ticketSecret=$(openssl rand -hex 32), or put TICKET_SECRET,
-    ADMIN_TOKEN and POSTGRES_PASSWORD in a Secret and set auth.existingSecret.
+    --set auth.ticketSecret=$(openssl rand -hex 32), or put TICKET_SECRET, ADMIN_TOKEN,
+    COUPON_SERVICE_TOKEN and POSTGRES_PASSWORD in a Secret and set auth.existingSecret.
 {{- else if lt (len .Values.auth.ticketSecret) 32 -}}
 waiting-room: auth.ticketSecret
     auth.ticketSecret must be at least 32 characters (it has {{ len .Values.auth.ticketSecret }}).
@@ -345,6 +384,21 @@ waiting-room: auth.adminToken
 {{- else if lt (len .Values.auth.adminToken) 16 -}}
 waiting-room: auth.adminToken
     auth.adminToken must be at least 16 characters (it has {{ len .Values.auth.adminToken }}).
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Validate values of waiting-room - COUPON_SERVICE_TOKEN */}}
+{{- define "waiting-room.validateValues.couponServiceToken" -}}
+{{- if not .Values.auth.existingSecret -}}
+{{- if not .Values.auth.couponServiceToken -}}
+waiting-room: auth.couponServiceToken
+    A coupon-service token is required (at least 16 characters): the gateway sends it
+    with every call and the coupon service refuses a call without it. Set it with
+    --set auth.couponServiceToken=$(openssl rand -hex 32), or set auth.existingSecret.
+{{- else if lt (len .Values.auth.couponServiceToken) 16 -}}
+waiting-room: auth.couponServiceToken
+    auth.couponServiceToken must be at least 16 characters (it has {{ len .Values.auth.couponServiceToken }}).
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -375,5 +429,30 @@ waiting-room: {{ join ", " $missing }}
 {{- if lt (int .Values.admitter.replicaCount) 1 -}}
 waiting-room: admitter.replicaCount
     At least one admitter is required, or no ticket is ever admitted (2 gives a hot standby).
+{{- end -}}
+{{- end -}}
+
+{{/* Validate values of waiting-room - gateway Ingress paths */}}
+{{- define "waiting-room.validateValues.gatewayIngress" -}}
+{{- if .Values.gateway.ingress.enabled -}}
+{{- $withPaths := list -}}
+{{- range .Values.gateway.ingress.hosts -}}
+{{- if .paths -}}{{- $withPaths = append $withPaths (.host | default "(any host)") -}}{{- end -}}
+{{- end -}}
+{{- $badExtra := list -}}
+{{- range .Values.gateway.ingress.extraPaths -}}
+{{- if not (hasPrefix "/" (toString .path)) -}}{{- $badExtra = append $badExtra (toString .path) -}}{{- end -}}
+{{- end -}}
+{{- if $withPaths }}
+waiting-room: gateway.ingress.hosts[].paths
+    The gateway's Ingress routes only the public paths (/, /lines, /assets, /api/coupons,
+    /api/queue, /api/lines, /api/users) to every host and reads no per-host paths (set
+    for {{ join ", " $withPaths }}): remove them. To route more, set
+    gateway.ingress.exposeAdmin, exposeDocs, exposeMetrics, exposeHealth or extraPaths.
+{{- end }}
+{{- if $badExtra }}
+waiting-room: gateway.ingress.extraPaths
+    Every path must start with "/" (got {{ join ", " $badExtra }}).
+{{- end }}
 {{- end -}}
 {{- end -}}

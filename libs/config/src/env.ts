@@ -15,6 +15,10 @@ import {
 const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
 
+const COUPON_SERVICE_TOKEN_MESSAGE =
+  'COUPON_SERVICE_TOKEN must be at least 16 characters: the secret shared by the gateway and ' +
+  'the coupon service (bash scripts/ensure-env.sh generates one into .env)';
+
 /**
  * Every environment variable the apps read, with its default. Validated once at
  * boot by {@link loadEnv}; README.md's configuration table mirrors this class.
@@ -91,6 +95,26 @@ export class Env {
   /** Send the ticket cookie with the Secure attribute (HTTPS only); empty = only in production. */
   @IsIn(['', 'true', 'false'])
   TICKET_COOKIE_SECURE: '' | 'true' | 'false' = '';
+
+  /** First requests (a new place) per client and minute, shared by every gateway; 0: no limit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_JOINS_PER_MINUTE = 30;
+
+  /** Requests with a ticket (polls, status, event streams, beats) per client and minute; 0: no limit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_POLLS_PER_MINUTE = 600;
+
+  /** What a client is for the rate limits: its IP address (X-Forwarded-For behind the ingress), or the userId it names. */
+  @IsIn(['ip', 'user'])
+  RATE_LIMIT_KEY: 'ip' | 'user' = 'ip';
+
+  /** Client IPs exempt from the rate limits, comma-separated, or `none` (loopback by default: local bench, Locust and tests). */
+  @IsString()
+  RATE_LIMIT_ALLOW_LIST = '127.0.0.1,::1,::ffff:127.0.0.1';
 
   // ---- admitter ----
   /** The admitter's HTTP port (health, metrics). */
@@ -333,6 +357,12 @@ export class Env {
   @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
   @MaxLength(256)
   ADMIN_TOKEN = '';
+
+  /** Shared secret the gateway sends with every call to the coupon service (TCP), which refuses a call without it. At least 16 characters. */
+  @IsString()
+  @MinLength(16, { message: COUPON_SERVICE_TOKEN_MESSAGE })
+  @MaxLength(256)
+  COUPON_SERVICE_TOKEN = '';
 
   /** Serve OpenAPI docs at /docs. */
   @Transform(toBool)

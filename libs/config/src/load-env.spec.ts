@@ -1,6 +1,10 @@
 import { ConfigError, loadEnv } from './load-env';
 
-const secrets = { TICKET_SECRET: 'x'.repeat(32), ADMIN_TOKEN: 'admin-token-123456' };
+const secrets = {
+  TICKET_SECRET: 'x'.repeat(32),
+  ADMIN_TOKEN: 'admin-token-123456',
+  COUPON_SERVICE_TOKEN: 'coupon-token-123456',
+};
 
 describe('loadEnv', () => {
   it('applies defaults and converts numbers', () => {
@@ -22,6 +26,13 @@ describe('loadEnv', () => {
     expect(message).toContain('GATEWAY_PORT');
     expect(message).toContain('TICKET_SECRET must be at least 32 characters');
     expect(message).toContain('ADMIN_TOKEN');
+    expect(message).toContain('COUPON_SERVICE_TOKEN must be at least 16 characters');
+  });
+
+  it('refuses a short COUPON_SERVICE_TOKEN and says where one comes from', () => {
+    expect(() => loadEnv({ ...secrets, COUPON_SERVICE_TOKEN: 'short' })).toThrow(
+      /COUPON_SERVICE_TOKEN must be at least 16 characters[^\n]*ensure-env\.sh/,
+    );
   });
 
   it('parses booleans', () => {

@@ -14,6 +14,24 @@ import {
 } from './coupon.contracts';
 
 /**
+ * The field every message to the coupon service carries COUPON_SERVICE_TOKEN in,
+ * next to the pattern's own fields: `{ ...data, auth: token }`. The TCP transport
+ * has no headers (a packet is only `{ pattern, data, id }`), so the secret rides in
+ * the payload; the service's guard checks it and removes it before any handler runs,
+ * so the contracts in coupon.contracts.ts stay as they are. No contract may use this
+ * field name for anything else.
+ */
+export const COUPON_AUTH_FIELD = 'auth';
+
+/** A message as it goes over the wire: the contract's payload plus the shared secret. */
+export type WithCouponAuth<T extends object> = T & { [COUPON_AUTH_FIELD]: string };
+
+/** Adds the shared secret to one message (CouponClient does it for every call). */
+export function withCouponAuth<T extends object>(data: T, token: string): WithCouponAuth<T> {
+  return { ...data, [COUPON_AUTH_FIELD]: token };
+}
+
+/**
  * The gateway's only way to the coupon service. Every call is bounded by
  * COUPON_SERVICE_TIMEOUT_MS, and every transport failure (refused connection,
  * timeout, an error thrown inside the service) becomes an {@link UnavailableError}
@@ -21,6 +39,10 @@ import {
  *
  * A timed-out issue is ambiguous (the service may have issued); retrying is
  * safe because a repeat for the same (coupon, user) answers `already_issued`.
+ *
+ * Every message carries COUPON_SERVICE_TOKEN ({@link withCouponAuth}); a service
+ * with another token refuses it ("unauthorized"), which surfaces here as a 503 like
+ * any other failure: it is a misconfiguration of the deployment, not the caller's fault.
  */
 @Injectable()
 export class CouponClient implements OnApplicationShutdown {
@@ -49,10 +71,11 @@ export class CouponClient implements OnApplicationShutdown {
     await this.client.close();
   }
 
-  private async call<T>(pattern: string, data: unknown): Promise<T> {
+  private async call<T>(pattern: string, data: object): Promise<T> {
+    const message = withCouponAuth(data, this.env.COUPON_SERVICE_TOKEN);
     try {
       return await firstValueFrom(
-        this.client.send<T>(pattern, data).pipe(timeout(this.env.COUPON_SERVICE_TIMEOUT_MS)),
+        this.client.send<T>(pattern, message).pipe(timeout(this.env.COUPON_SERVICE_TIMEOUT_MS)),
       );
     } catch (error) {
       throw toUnavailable(pattern, error);

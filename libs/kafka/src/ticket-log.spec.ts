@@ -112,6 +112,7 @@ function fakeKafka(behaviour: { fail?: boolean; hang?: boolean } = {}) {
 const env = loadEnv({
   TICKET_SECRET: 'a'.repeat(32),
   ADMIN_TOKEN: 'x'.repeat(16),
+  COUPON_SERVICE_TOKEN: 'c'.repeat(16),
   ENQUEUE_LINGER_MS: '5',
   ENQUEUE_MAX_BATCH: '3',
 });
@@ -167,6 +168,7 @@ describe('TicketLog', () => {
     const strict = loadEnv({
       TICKET_SECRET: 'a'.repeat(32),
       ADMIN_TOKEN: 'x'.repeat(16),
+      COUPON_SERVICE_TOKEN: 'c'.repeat(16),
       LINE_REPLICATION_FACTOR: '3',
       LINE_MIN_INSYNC_REPLICAS: '2',
     });

@@ -5,7 +5,14 @@ import { InvalidTicketError, parsePreviousKeys, TicketSigner } from './ticket-si
 const SECRET_A = 'a'.repeat(40);
 const SECRET_B = 'b'.repeat(40);
 const signer = (overrides: Record<string, string> = {}) =>
-  new TicketSigner(loadEnv({ TICKET_SECRET: SECRET_A, ADMIN_TOKEN: 'x'.repeat(16), ...overrides }));
+  new TicketSigner(
+    loadEnv({
+      TICKET_SECRET: SECRET_A,
+      ADMIN_TOKEN: 'x'.repeat(16),
+      COUPON_SERVICE_TOKEN: 'c'.repeat(16),
+      ...overrides,
+    }),
+  );
 
 const claims = { uuid: 'u-1', line: 'A0001', partition: 0, offset: 41, sub: 'alice' };
 /** A fixed issue time a minute ago: tickets expire TICKET_TTL_SECONDS (a day) after it. */

@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseGuards } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   CouponHealth,
@@ -9,6 +9,7 @@ import {
   userIdProblem,
   WalletEntry,
 } from '@app/contracts';
+import { CouponAuthGuard } from './coupon-auth.guard';
 import { CouponQueries } from './coupon-queries.service';
 import { IssueCouponUseCase } from './issue-coupon.usecase';
 
@@ -16,8 +17,13 @@ import { IssueCouponUseCase } from './issue-coupon.usecase';
  * The TCP message handlers (the contract in @app/contracts). Domain outcomes
  * are answers, not errors; an exception (PostgreSQL or Redis down) reaches the
  * client as an RPC error, which CouponClient turns into a 503.
+ *
+ * Every pattern is behind {@link CouponAuthGuard}: a message without the right
+ * COUPON_SERVICE_TOKEN is refused ("unauthorized") before its handler runs, and
+ * the handlers never see the token's `auth` field.
  */
 @Controller()
+@UseGuards(CouponAuthGuard)
 export class CouponController {
   constructor(
     private readonly issueCoupon: IssueCouponUseCase,

@@ -1,9 +1,16 @@
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import type Redis from 'ioredis';
+import { Env } from '@app/config';
 import { CouponClientModule } from '@app/contracts';
 import { OffsetsView, TicketLog } from '@app/kafka';
+import { REDIS } from '@app/redis';
 import { TicketModule } from '@app/ticket';
 import { CatalogCache } from './catalog-cache';
 import { CancellationBus } from './cancellation-bus';
+import { ClientThrottlerGuard } from './client-throttler.guard';
 import { PlaceRegistry } from './place-registry';
 import { GatewayMetrics } from './gateway-metrics';
 import { HeartbeatBuffer } from './heartbeat-buffer';
@@ -17,7 +24,22 @@ import { TicketsController } from './tickets.controller';
 
 /** The waiting room itself: enqueue, poll, status, cancel, event streams, the public line state. One TicketLog and one OffsetsView per process. */
 @Module({
-  imports: [CouponClientModule, TicketModule],
+  imports: [
+    CouponClientModule,
+    TicketModule,
+    // Per-client budgets, counted in Redis (shared by every gateway): ClientThrottlerGuard.
+    ThrottlerModule.forRootAsync({
+      inject: [Env, REDIS],
+      useFactory: (env: Env, redis: Redis) => ({
+        throttlers: [
+          { name: 'join', ttl: 60_000, limit: env.RATE_LIMIT_JOINS_PER_MINUTE },
+          { name: 'poll', ttl: 60_000, limit: env.RATE_LIMIT_POLLS_PER_MINUTE },
+        ],
+        storage: new ThrottlerStorageRedisService(redis),
+        setHeaders: false,
+      }),
+    }),
+  ],
   controllers: [IssueController, TicketsController, LinesController],
   providers: [
     TicketLog,
@@ -31,6 +53,7 @@ import { TicketsController } from './tickets.controller';
     CancellationBus,
     PlaceRegistry,
     QueueService,
+    { provide: APP_GUARD, useClass: ClientThrottlerGuard },
   ],
   exports: [OffsetsView, TicketLog, CatalogCache, GatewayMetrics, LineStateService],
 })
