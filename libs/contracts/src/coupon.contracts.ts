@@ -49,7 +49,7 @@ export interface CouponHealth {
 
 /** A user id is 1..64 characters with no control characters (checked at both edges). */
 export const USER_ID_MAX_LENGTH = 64;
-export const USER_ID_PATTERN = /^[^\p{Cc}]{1,64}$/u;
+export const USER_ID_PATTERN = /^[^\p{Cc}\p{Cs}]{1,64}$/u;
 
 /** Why `userId` is not acceptable, or null when it is. */
 export function userIdProblem(userId: unknown): string | null {
@@ -57,6 +57,7 @@ export function userIdProblem(userId: unknown): string | null {
   if (userId.length === 0) return 'userId must not be empty';
   if ([...userId].length > USER_ID_MAX_LENGTH)
     return `userId must be at most ${USER_ID_MAX_LENGTH} characters`;
-  if (!USER_ID_PATTERN.test(userId)) return 'userId must not contain control characters';
+  if (!USER_ID_PATTERN.test(userId))
+    return 'userId must not contain control characters or lone surrogates';
   return null;
 }

@@ -28,3 +28,45 @@ export interface LineSettings {
   /** Most admitted, unspent, unexpired passes at once; 0 = no cap. */
   maxActive: number;
 }
+
+/** The environment's defaults for {@link LineSettings}. */
+export interface LineSettingsDefaults {
+  ADMISSION_RATE_PER_SEC: number;
+  ADMISSION_BURST: number;
+  ADMISSION_MAX_ACTIVE: number;
+}
+
+/** One stored field as a number, or undefined when absent, empty or not a number. */
+const stored = (v: string | null | undefined): number | undefined => {
+  if (v === null || v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+};
+
+/**
+ * The one reading of a line's stored settings (hash line:{code}:settings, written
+ * by the admin API), used by the admitter, the admin API and the line state:
+ * `overrides` are the valid stored fields; `settings` fills the rest from the
+ * environment. Absent, empty or out-of-range fields are not overrides (an empty
+ * string is never read as 0, which would pause the line). A rate of 0 pauses.
+ */
+export function readLineSettings(
+  raw: Partial<Record<keyof LineSettings, string | null | undefined>>,
+  defaults: LineSettingsDefaults,
+): { settings: LineSettings; overrides: Partial<LineSettings> } {
+  const overrides: Partial<LineSettings> = {};
+  const rate = stored(raw.ratePerSec);
+  if (rate !== undefined && rate >= 0) overrides.ratePerSec = rate;
+  const burst = stored(raw.burst);
+  if (burst !== undefined && burst >= 1) overrides.burst = Math.floor(burst);
+  const maxActive = stored(raw.maxActive);
+  if (maxActive !== undefined && maxActive >= 0) overrides.maxActive = Math.floor(maxActive);
+  return {
+    overrides,
+    settings: {
+      ratePerSec: overrides.ratePerSec ?? defaults.ADMISSION_RATE_PER_SEC,
+      burst: overrides.burst ?? Math.max(1, defaults.ADMISSION_BURST),
+      maxActive: overrides.maxActive ?? defaults.ADMISSION_MAX_ACTIVE,
+    },
+  };
+}

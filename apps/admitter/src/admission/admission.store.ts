@@ -6,6 +6,7 @@ import {
   LineSettings,
   PULSE_FIELDS,
   pulseGapMs,
+  readLineSettings,
   RedisKeys,
   TICKET_STATE_TTL_SECONDS,
   TicketFields,
@@ -178,20 +179,7 @@ export class AdmissionStore {
       'burst',
       'maxActive',
     );
-    return {
-      // 0 pauses the line (no live admissions; skips still advance).
-      ratePerSec: nonNegative(rate) ?? this.env.ADMISSION_RATE_PER_SEC,
-      burst: Math.max(1, Math.floor(positive(burst) ?? this.env.ADMISSION_BURST)),
-      maxActive: Math.floor(nonNegative(maxActive) ?? this.env.ADMISSION_MAX_ACTIVE),
-    };
+    // 0 pauses the line (no live admissions; skips still advance).
+    return readLineSettings({ ratePerSec: rate, burst, maxActive }, this.env).settings;
   }
 }
-
-const positive = (v: string | null) => {
-  const n = v === null ? NaN : Number(v);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
-};
-const nonNegative = (v: string | null) => {
-  const n = v === null ? NaN : Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : undefined;
-};

@@ -4,6 +4,7 @@ import {
   ApiBearerAuth,
   ApiOkResponse,
   ApiOperation,
+  ApiResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -11,10 +12,14 @@ import Redis from 'ioredis';
 import { DomainError, UnavailableError } from '@app/common';
 import { Env } from '@app/config';
 import { OffsetsView } from '@app/kafka';
-import { lineTopic, LineSettings, RedisKeys } from '@app/queue';
+import { lineTopic, readLineSettings, RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
 import { LineStateService } from '../queue/line-state.service';
-import { LineCodeParamDto } from '../queue/queue.dto';
+import {
+  LineCodeParamDto,
+  PAYLOAD_TOO_LARGE_RESPONSE,
+  URI_TOO_LONG_RESPONSE,
+} from '../queue/queue.dto';
 import { AdminTokenGuard } from './admin-token.guard';
 import { LineReportDto, LineSettingsPatchDto } from './admin.dto';
 
@@ -23,6 +28,8 @@ const SETTINGS_FIELDS = ['ratePerSec', 'burst', 'maxActive'] as const;
 @ApiTags('admin')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'Missing or wrong bearer token' })
+@ApiBadRequestResponse({ description: 'VALIDATION_FAILED: not a valid line code' })
+@ApiResponse(URI_TOO_LONG_RESPONSE)
 @UseGuards(AdminTokenGuard)
 @Controller('api/admin/lines')
 export class AdminController {
@@ -38,13 +45,17 @@ export class AdminController {
     summary: "Change a line's admission settings (the admitter applies them without a restart)",
   })
   @ApiOkResponse({ type: LineReportDto })
-  @ApiBadRequestResponse({ description: 'Invalid settings' })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: invalid line code or settings' })
+  @ApiResponse(PAYLOAD_TOO_LARGE_RESPONSE)
   async update(
     @Param() { code }: LineCodeParamDto,
     @Body() patch: LineSettingsPatchDto,
   ): Promise<LineReportDto> {
     const fields = Object.fromEntries(
-      SETTINGS_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, patch[f]!]),
+      SETTINGS_FIELDS.filter((f) => patch[f] !== undefined && patch[f] !== null).map((f) => [
+        f,
+        patch[f]!,
+      ]),
     );
     if (Object.keys(fields).length === 0) {
       throw new DomainError(
@@ -73,16 +84,7 @@ export class AdminController {
         this.redis.hgetall(RedisKeys.lineStats(line)),
       ]),
     );
-    const overrides: Record<string, number> = {};
-    for (const f of SETTINGS_FIELDS) {
-      const v = Number(rawSettings[f]);
-      if (rawSettings[f] !== undefined && Number.isFinite(v)) overrides[f] = v;
-    }
-    const settings: LineSettings = {
-      ratePerSec: overrides.ratePerSec ?? this.env.ADMISSION_RATE_PER_SEC,
-      burst: overrides.burst ?? this.env.ADMISSION_BURST,
-      maxActive: overrides.maxActive ?? this.env.ADMISSION_MAX_ACTIVE,
-    };
+    const { settings, overrides } = readLineSettings(rawSettings, this.env);
     // A line nobody queued in yet has no topic: report zeros rather than fail.
     const v = await this.view
       .trackIfExists(lineTopic(this.env.KAFKA_TOPIC_PREFIX, line))

@@ -1,30 +1,49 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsNumber, Max, Min, ValidateIf } from 'class-validator';
+import { ApiRequestBodySchema } from '../queue/queue.dto';
 
+/** Optional, but not nullable: null would be stored as "" and read back as 0. */
+const IfPresent = () => ValidateIf((_dto: object, value: unknown) => value !== undefined);
+
+@ApiRequestBodySchema({
+  description: 'At least one of the fields; those left out keep their current value',
+  minProperties: 1,
+})
 export class LineSettingsPatchDto {
   @ApiPropertyOptional({
     example: 50,
+    minimum: 0,
+    maximum: 1_000_000,
     description:
       'Admissions per second (token bucket refill); 0 pauses the line (skips still advance)',
   })
-  @IsOptional()
+  @IfPresent()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   @Max(1_000_000)
   ratePerSec?: number;
 
-  @ApiPropertyOptional({ example: 50, description: 'Token bucket size' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 50,
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'Token bucket size',
+  })
+  @IfPresent()
   @IsInt()
   @Min(1)
   @Max(1_000_000)
   burst?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 0,
+    minimum: 0,
+    maximum: 10_000_000,
     description: 'Most admitted, unspent passes at once; 0 = no cap',
   })
-  @IsOptional()
+  @IfPresent()
   @IsInt()
   @Min(0)
   @Max(10_000_000)

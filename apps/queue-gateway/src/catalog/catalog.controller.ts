@@ -1,11 +1,14 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { CouponClient, CouponView, WalletEntry } from '@app/contracts';
+import { URI_TOO_LONG_RESPONSE } from '../queue/queue.dto';
 import { CouponViewDto, UserIdParamDto, WalletEntryDto } from './catalog.dto';
 
 /**
@@ -31,6 +34,8 @@ export class CatalogController {
   @Get('users/:userId/coupons')
   @ApiOperation({ summary: "A user's wallet: the coupons issued to them" })
   @ApiOkResponse({ type: [WalletEntryDto] })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: not a valid userId' })
+  @ApiResponse(URI_TOO_LONG_RESPONSE)
   wallet(@Param() params: UserIdParamDto): Promise<WalletEntry[]> {
     return this.coupons.wallet(params.userId);
   }

@@ -17,6 +17,7 @@ describe('UserIdParamDto', () => {
     ['x'.repeat(65), /shorter than or equal to 64/],
     ['a\u0000b', /control characters/],
     ['tab\there', /control characters/],
+    ['lone \ud800 surrogate', /lone surrogates/],
     [undefined, /must be a string/],
   ])('rejects %j', (id, reason) => {
     expect(problems(id).join('; ')).toMatch(reason);

@@ -1,12 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length, Matches } from 'class-validator';
 import { USER_ID_MAX_LENGTH, USER_ID_PATTERN } from '@app/contracts';
+import { USER_ID_SCHEMA_PATTERN } from '../queue/queue.dto';
 
 export class UserIdParamDto {
-  @ApiProperty({ minLength: 1, maxLength: USER_ID_MAX_LENGTH, example: 'alice' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: USER_ID_MAX_LENGTH,
+    pattern: USER_ID_SCHEMA_PATTERN,
+    example: 'alice',
+  })
   @IsString()
   @Length(1, USER_ID_MAX_LENGTH)
-  @Matches(USER_ID_PATTERN, { message: 'userId must not contain control characters' })
+  @Matches(USER_ID_PATTERN, {
+    message: 'userId must not contain control characters or lone surrogates',
+  })
   userId: string;
 }
 

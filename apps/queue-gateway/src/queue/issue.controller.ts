@@ -12,6 +12,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
+  LinkObject,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '@app/common';
@@ -21,6 +22,8 @@ import {
   IssuedCouponDto,
   IssueRequestDto,
   LineCodeParamDto,
+  PAYLOAD_TOO_LARGE_RESPONSE,
+  URI_TOO_LONG_RESPONSE,
   WaitingResponseDto,
 } from './queue.dto';
 import { QueueService } from './queue.service';
@@ -33,6 +36,25 @@ import {
 } from './ticket-cookie';
 
 export { TICKET_HEADER } from './ticket-cookie';
+
+/** Where a waiting client goes next with the ticket of a 307 (OpenAPI links). */
+const ticketLink = (operationId: string, description: string): LinkObject => ({
+  operationId,
+  description,
+  parameters: { uuid: '$response.body#/uuid', 'header.X-Queue-Ticket': '$response.body#/ticket' },
+});
+const WAITING_LINKS: Record<string, LinkObject> = {
+  poll: {
+    operationId: 'IssueController_issue',
+    description: 'Poll: the same request with the ticket',
+    parameters: { code: '$request.path.code', 'header.X-Queue-Ticket': '$response.body#/ticket' },
+    requestBody: '$request.body',
+  },
+  status: ticketLink('TicketsController_status', "The ticket's status"),
+  events: ticketLink('TicketsController_stream', "The ticket's event stream"),
+  heartbeat: ticketLink('TicketsController_heartbeat', 'A heartbeat'),
+  cancel: ticketLink('TicketsController_cancel', 'Leave the line'),
+};
 
 @ApiTags('queue')
 @Controller('api/coupons')
@@ -85,9 +107,12 @@ export class IssueController {
       'Retry-After': { description: 'Seconds until the next poll', schema: { type: 'integer' } },
       'X-Queue-Ticket': { description: 'The signed ticket', schema: { type: 'string' } },
     },
+    links: WAITING_LINKS,
   })
   @ApiCreatedResponse({ type: IssuedCouponDto, description: 'Admitted and issued' })
   @ApiBadRequestResponse({ description: 'Invalid code or body' })
+  @ApiResponse(PAYLOAD_TOO_LARGE_RESPONSE)
+  @ApiResponse(URI_TOO_LONG_RESPONSE)
   @ApiUnauthorizedResponse({ description: 'TICKET_INVALID: forged, tampered or garbage ticket' })
   @ApiForbiddenResponse({
     description: 'TICKET_MISMATCH: a genuine ticket of another user or coupon',

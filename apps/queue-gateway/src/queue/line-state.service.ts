@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { UnavailableError } from '@app/common';
 import { Env } from '@app/config';
 import { OffsetsView, TicketLog, TopicView } from '@app/kafka';
-import { lineTopic, RedisKeys } from '@app/queue';
+import { lineTopic, readLineSettings, RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
 import { CatalogCache } from './catalog-cache';
 
@@ -204,11 +204,10 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
     try {
       const results = (await pipeline.exec()) ?? [];
       lines.forEach((line, i) => {
-        const raw = results[i]?.[1];
-        const rate = raw === null || raw === undefined ? NaN : Number(raw);
+        const raw = results[i]?.[1] as string | null | undefined;
         this.configuredRates.set(
           line,
-          Number.isFinite(rate) ? rate : this.env.ADMISSION_RATE_PER_SEC,
+          readLineSettings({ ratePerSec: raw }, this.env).settings.ratePerSec,
         );
       });
       this.settingsFailing = false;

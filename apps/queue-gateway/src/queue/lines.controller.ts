@@ -1,6 +1,7 @@
 import { Controller, Get, OnModuleInit, Param, Req, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
+  ApiBadRequestResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -12,7 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Env } from '@app/config';
 import { LINE_CODE_PATTERN } from '@app/queue';
 import { LineSnapshot, LineStateService } from './line-state.service';
-import { LineCodeParamDto, LineStateDto } from './queue.dto';
+import { LineCodeParamDto, LineStateDto, URI_TOO_LONG_RESPONSE } from './queue.dto';
 
 const LINE_PATH = '/api/lines/';
 
@@ -101,7 +102,9 @@ export class LinesController implements OnModuleInit {
   })
   @ApiOkResponse({ type: LineStateDto })
   @ApiResponse({ status: 304, description: 'If-None-Match matched the current ETag' })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: not a valid line code' })
   @ApiNotFoundResponse({ description: 'UNKNOWN_COUPON' })
+  @ApiResponse(URI_TOO_LONG_RESPONSE)
   async get(
     @Param() { code }: LineCodeParamDto,
     @Req() req: FastifyRequest,

@@ -1,7 +1,49 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiSchema,
+  ApiSchemaOptions,
+  SchemaObject,
+} from '@nestjs/swagger';
 import { IsString, IsUUID, Length, Matches } from 'class-validator';
 import { USER_ID_MAX_LENGTH, USER_ID_PATTERN } from '@app/contracts';
 import { LINE_CODE_PATTERN } from '@app/queue';
+
+/**
+ * A request body's schema: the global ValidationPipe refuses any field its DTO does not
+ * declare (forbidNonWhitelisted), so the document says `additionalProperties: false`.
+ * (@ApiSchema copies every option but `name` into the component schema; its type only
+ * names `description`.)
+ */
+export const ApiRequestBodySchema = (
+  extra: Pick<SchemaObject, 'description' | 'minProperties'> = {},
+): ClassDecorator => ApiSchema({ additionalProperties: false, ...extra } as ApiSchemaOptions);
+
+/**
+ * Answers Fastify gives before a route's handler runs (so no validation message): a path
+ * parameter longer than its maxParamLength (100) is 414, a body over the app's bodyLimit
+ * (16 KiB) is 413. For `@ApiResponse` on the operations they apply to.
+ */
+export const URI_TOO_LONG_RESPONSE = {
+  status: 414,
+  description: 'A path parameter longer than 100 characters',
+};
+export const PAYLOAD_TOO_LARGE_RESPONSE = {
+  status: 413,
+  description: 'A body larger than 16 KiB',
+};
+
+/**
+ * USER_ID_PATTERN for the document: \p{Cc} spelled out (not every regex engine knows
+ * \p{...}), the length left to minLength/maxLength (which count code points everywhere).
+ * Lone surrogates (\p{Cs}) cannot be written in a JSON Schema pattern portably; the
+ * server refuses them (400).
+ */
+export const USER_ID_SCHEMA_PATTERN = '^[^\\u0000-\\u001F\\u007F-\\u009F]+$';
+
+/** What @IsUUID('4') accepts. */
+const UUID_V4_PATTERN =
+  '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-4[0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$';
 
 export class LineCodeParamDto {
   @ApiProperty({ example: 'A0001', pattern: LINE_CODE_PATTERN.source })
@@ -11,16 +53,25 @@ export class LineCodeParamDto {
 }
 
 export class TicketUuidParamDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', pattern: UUID_V4_PATTERN, description: 'A UUID v4' })
   @IsUUID('4', { message: 'uuid must be a UUID v4' })
   uuid: string;
 }
 
+@ApiRequestBodySchema()
 export class IssueRequestDto {
-  @ApiProperty({ minLength: 1, maxLength: USER_ID_MAX_LENGTH, example: 'alice' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: USER_ID_MAX_LENGTH,
+    pattern: USER_ID_SCHEMA_PATTERN,
+    example: 'alice',
+    description: 'No control characters',
+  })
   @IsString()
   @Length(1, USER_ID_MAX_LENGTH, { message: `userId must be 1-${USER_ID_MAX_LENGTH} characters` })
-  @Matches(USER_ID_PATTERN, { message: 'userId must not contain control characters' })
+  @Matches(USER_ID_PATTERN, {
+    message: 'userId must not contain control characters or lone surrogates',
+  })
   userId: string;
 }
 

@@ -9,13 +9,19 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
+  ApiResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayMetrics } from './gateway-metrics';
-import { LineCodeParamDto, TicketStatusDto, TicketUuidParamDto } from './queue.dto';
+import {
+  LineCodeParamDto,
+  TicketStatusDto,
+  TicketUuidParamDto,
+  URI_TOO_LONG_RESPONSE,
+} from './queue.dto';
 import { QueueService } from './queue.service';
 import { TicketEvents } from './ticket-events';
 
@@ -26,6 +32,7 @@ import { TicketEvents } from './ticket-events';
   description: 'The ticket from the 307 (browsers: the HttpOnly cookie wrt_{code} instead)',
 })
 @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: not a UUID v4 or not a line code' })
+@ApiResponse(URI_TOO_LONG_RESPONSE)
 @ApiUnauthorizedResponse({
   description: 'TICKET_INVALID: missing, forged, tampered or garbage ticket',
 })
