@@ -120,7 +120,7 @@ Key names inside the Secret: the chart's own Secret always uses the env var name
 Usage: {{ include "waiting-room.secretKey" (dict "ctx" $ "key" "ticketSecret") }}
 */}}
 {{- define "waiting-room.secretKey" -}}
-{{- $defaults := dict "ticketSecret" "TICKET_SECRET" "adminToken" "ADMIN_TOKEN" "couponServiceToken" "COUPON_SERVICE_TOKEN" "postgresPassword" "POSTGRES_PASSWORD" "redisPassword" "REDIS_PASSWORD" "ticketPreviousKeys" "TICKET_PREVIOUS_KEYS" -}}
+{{- $defaults := dict "ticketSecret" "TICKET_SECRET" "adminToken" "ADMIN_TOKEN" "couponServiceToken" "COUPON_SERVICE_TOKEN" "postgresPassword" "POSTGRES_PASSWORD" "redisPassword" "REDIS_PASSWORD" "ticketPreviousKeys" "TICKET_PREVIOUS_KEYS" "identitySecret" "IDENTITY_SECRET" -}}
 {{- if .ctx.Values.auth.existingSecret -}}
 {{- get .ctx.Values.auth.existingSecretKeys .key | default (get $defaults .key) -}}
 {{- else -}}
@@ -150,6 +150,10 @@ RATE_LIMIT_JOINS_PER_MINUTE: {{ .Values.config.rateLimit.joinsPerMinute | quote 
 RATE_LIMIT_POLLS_PER_MINUTE: {{ .Values.config.rateLimit.pollsPerMinute | quote }}
 RATE_LIMIT_KEY: {{ .Values.config.rateLimit.key | quote }}
 RATE_LIMIT_ALLOW_LIST: {{ .Values.config.rateLimit.allowList | quote }}
+IDENTITY_MODE: {{ .Values.config.identity.mode | quote }}
+IDENTITY_JWKS_URL: {{ .Values.config.identity.jwksUrl | quote }}
+IDENTITY_ISSUER: {{ .Values.config.identity.issuer | quote }}
+IDENTITY_AUDIENCE: {{ .Values.config.identity.audience | quote }}
 ADMITTER_HTTP_PORT: {{ .Values.admitter.containerPort | quote }}
 ADMITTER_GROUP_ID: {{ .Values.config.admitterGroupId | quote }}
 ADMISSION_RATE_PER_SEC: {{ .Values.config.admissionRatePerSec | quote }}
@@ -194,23 +198,23 @@ Hash of the secret inputs, so pods roll when a chart-managed secret changes
 (an existing Secret is the operator's to roll).
 */}}
 {{- define "waiting-room.secretChecksum" -}}
-{{- list .Values.auth.existingSecret .Values.auth.ticketSecret .Values.auth.adminToken .Values.auth.couponServiceToken .Values.auth.ticketPreviousKeys .Values.externalDatabase.password .Values.externalRedis.password | toJson | sha256sum -}}
+{{- list .Values.auth.existingSecret .Values.auth.ticketSecret .Values.auth.adminToken .Values.auth.couponServiceToken .Values.auth.ticketPreviousKeys .Values.auth.identitySecret .Values.externalDatabase.password .Values.externalRedis.password | toJson | sha256sum -}}
 {{- end -}}
 
 {{/*
 Secret env vars (valueFrom secretKeyRef) shared by every container.
 Usage: {{ include "waiting-room.secretEnv" (dict "ctx" $ "secretName" "name") }}
-The optional keys (REDIS_PASSWORD, TICKET_PREVIOUS_KEYS) may be missing from an existing Secret.
+The optional keys (REDIS_PASSWORD, TICKET_PREVIOUS_KEYS, IDENTITY_SECRET) may be missing from an existing Secret.
 */}}
 {{- define "waiting-room.secretEnv" -}}
 {{- $ctx := .ctx -}}
-{{- range $env, $key := dict "TICKET_SECRET" "ticketSecret" "ADMIN_TOKEN" "adminToken" "COUPON_SERVICE_TOKEN" "couponServiceToken" "POSTGRES_PASSWORD" "postgresPassword" "REDIS_PASSWORD" "redisPassword" "TICKET_PREVIOUS_KEYS" "ticketPreviousKeys" }}
+{{- range $env, $key := dict "TICKET_SECRET" "ticketSecret" "ADMIN_TOKEN" "adminToken" "COUPON_SERVICE_TOKEN" "couponServiceToken" "POSTGRES_PASSWORD" "postgresPassword" "REDIS_PASSWORD" "redisPassword" "TICKET_PREVIOUS_KEYS" "ticketPreviousKeys" "IDENTITY_SECRET" "identitySecret" }}
 - name: {{ $env }}
   valueFrom:
     secretKeyRef:
       name: {{ $.secretName }}
       key: {{ include "waiting-room.secretKey" (dict "ctx" $ctx "key" $key) }}
-      {{- if has $env (list "REDIS_PASSWORD" "TICKET_PREVIOUS_KEYS") }}
+      {{- if has $env (list "REDIS_PASSWORD" "TICKET_PREVIOUS_KEYS" "IDENTITY_SECRET") }}
       optional: true
       {{- end }}
 {{- end }}

@@ -4,12 +4,15 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNotEmpty,
   IsString,
+  IsUrl,
   Matches,
   Max,
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
 } from 'class-validator';
 
 const toBool = ({ value }: { value: unknown }) =>
@@ -115,6 +118,36 @@ export class Env {
   /** Client IPs exempt from the rate limits, comma-separated, or `none` (loopback by default: local bench, Locust and tests). */
   @IsString()
   RATE_LIMIT_ALLOW_LIST = '127.0.0.1,::1,::ffff:127.0.0.1';
+
+  /** Who a caller is: `body` (the userId the request names; development) or `jwt` (a verified bearer token of the protected site). */
+  @IsIn(['body', 'jwt'])
+  IDENTITY_MODE: 'body' | 'jwt' = 'body';
+
+  /** jwt mode: the protected site's JWKS URL (RS256, ES256, EdDSA keys). Either this or IDENTITY_SECRET. */
+  @ValidateIf((o: Env) => o.IDENTITY_MODE === 'jwt' && o.IDENTITY_SECRET === '')
+  @IsUrl(
+    { require_tld: false, protocols: ['http', 'https'] },
+    { message: 'IDENTITY_JWKS_URL (or IDENTITY_SECRET) is required when IDENTITY_MODE=jwt' },
+  )
+  IDENTITY_JWKS_URL = '';
+
+  /** jwt mode: a key shared with the protected site (HS256), at least 32 characters. Either this or IDENTITY_JWKS_URL. */
+  @ValidateIf((o: Env) => o.IDENTITY_MODE === 'jwt' && o.IDENTITY_JWKS_URL === '')
+  @MinLength(32, {
+    message:
+      'IDENTITY_SECRET (at least 32 characters) or IDENTITY_JWKS_URL is required when IDENTITY_MODE=jwt',
+  })
+  IDENTITY_SECRET = '';
+
+  /** jwt mode: the required `iss` claim. */
+  @ValidateIf((o: Env) => o.IDENTITY_MODE === 'jwt')
+  @IsNotEmpty({ message: 'IDENTITY_ISSUER is required when IDENTITY_MODE=jwt' })
+  IDENTITY_ISSUER = '';
+
+  /** jwt mode: the required `aud` claim. */
+  @ValidateIf((o: Env) => o.IDENTITY_MODE === 'jwt')
+  @IsNotEmpty({ message: 'IDENTITY_AUDIENCE is required when IDENTITY_MODE=jwt' })
+  IDENTITY_AUDIENCE = '';
 
   // ---- admitter ----
   /** The admitter's HTTP port (health, metrics). */

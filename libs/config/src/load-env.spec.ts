@@ -38,4 +38,21 @@ describe('loadEnv', () => {
   it('parses booleans', () => {
     expect(loadEnv({ ...secrets, SWAGGER_ENABLED: 'false' }).SWAGGER_ENABLED).toBe(false);
   });
+
+  it('requires issuer, audience and a key source when IDENTITY_MODE=jwt', () => {
+    expect(() => loadEnv({ ...secrets, IDENTITY_MODE: 'jwt' })).toThrow(
+      /IDENTITY_ISSUER is required[\s\S]*IDENTITY_AUDIENCE is required/,
+    );
+    expect(() =>
+      loadEnv({ ...secrets, IDENTITY_MODE: 'jwt', IDENTITY_ISSUER: 'i', IDENTITY_AUDIENCE: 'a' }),
+    ).toThrow(/IDENTITY_SECRET \(at least 32 characters\) or IDENTITY_JWKS_URL is required/);
+    const env = loadEnv({
+      ...secrets,
+      IDENTITY_MODE: 'jwt',
+      IDENTITY_ISSUER: 'https://shop.example',
+      IDENTITY_AUDIENCE: 'waiting-room',
+      IDENTITY_JWKS_URL: 'https://shop.example/.well-known/jwks.json',
+    });
+    expect(env.IDENTITY_MODE).toBe('jwt');
+  });
 });

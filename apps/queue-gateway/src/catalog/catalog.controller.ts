@@ -1,13 +1,17 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Headers, Param } from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   ApiBadRequestResponse,
+  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CouponClient, CouponView, WalletEntry } from '@app/contracts';
+import { IdentityService } from '../identity/identity.service';
 import { URI_TOO_LONG_RESPONSE } from '../queue/queue.dto';
 import { CouponViewDto, UserIdParamDto, WalletEntryDto } from './catalog.dto';
 
@@ -22,7 +26,10 @@ import { CouponViewDto, UserIdParamDto, WalletEntryDto } from './catalog.dto';
 })
 @Controller('api')
 export class CatalogController {
-  constructor(private readonly coupons: CouponClient) {}
+  constructor(
+    private readonly coupons: CouponClient,
+    private readonly identity: IdentityService,
+  ) {}
 
   @Get('coupons')
   @ApiOperation({ summary: 'Every coupon with its remaining stock' })
@@ -36,7 +43,17 @@ export class CatalogController {
   @ApiOkResponse({ type: [WalletEntryDto] })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: not a valid userId' })
   @ApiResponse(URI_TOO_LONG_RESPONSE)
-  wallet(@Param() params: UserIdParamDto): Promise<WalletEntry[]> {
-    return this.coupons.wallet(params.userId);
+  @ApiUnauthorizedResponse({
+    description: 'IDENTITY_REQUIRED / IDENTITY_INVALID (IDENTITY_MODE=jwt): no valid bearer token',
+  })
+  @ApiForbiddenResponse({
+    description: "IDENTITY_MISMATCH (IDENTITY_MODE=jwt): another user's wallet",
+  })
+  async wallet(
+    @Param() params: UserIdParamDto,
+    @Headers() headers: IncomingHttpHeaders,
+  ): Promise<WalletEntry[]> {
+    // With IDENTITY_MODE=jwt, only the user themselves may read their wallet.
+    return this.coupons.wallet(await this.identity.userOf(headers, params.userId));
   }
 }

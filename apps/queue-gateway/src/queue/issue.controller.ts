@@ -26,6 +26,7 @@ import {
   URI_TOO_LONG_RESPONSE,
   WaitingResponseDto,
 } from './queue.dto';
+import { IdentityService } from '../identity/identity.service';
 import { QueueService } from './queue.service';
 import {
   fromBrowser,
@@ -63,22 +64,29 @@ export class IssueController {
     private readonly queue: QueueService,
     private readonly metrics: GatewayMetrics,
     private readonly env: Env,
+    private readonly identity: IdentityService,
   ) {}
+
+  /** A first request takes a place: only for the user the caller is (IDENTITY_MODE). */
+  private async join(code: string, userId: string, headers: FastifyRequest['headers']) {
+    return this.queue.enqueue(code, await this.identity.userOf(headers, userId));
+  }
 
   /** A poll; with a cookie's ticket whose wait is over (see REJOIN_AFTER), a new place instead. */
   private async pollOrRejoin(
     ticket: string,
     code: string,
     userId: string,
-    fromCookie: boolean,
+    headers: FastifyRequest['headers'],
   ): ReturnType<QueueService['poll']> {
     try {
       return await this.queue.poll(ticket, code, userId);
     } catch (error) {
+      const fromCookie = headers[TICKET_HEADER] === undefined;
       if (!fromCookie || !(error instanceof DomainError) || !REJOIN_AFTER.has(error.code)) {
         throw error;
       }
-      return this.queue.enqueue(code, userId);
+      return this.join(code, userId, headers);
     }
   }
 
@@ -113,9 +121,14 @@ export class IssueController {
   @ApiBadRequestResponse({ description: 'Invalid code or body' })
   @ApiResponse(PAYLOAD_TOO_LARGE_RESPONSE)
   @ApiResponse(URI_TOO_LONG_RESPONSE)
-  @ApiUnauthorizedResponse({ description: 'TICKET_INVALID: forged, tampered or garbage ticket' })
+  @ApiUnauthorizedResponse({
+    description:
+      'TICKET_INVALID: forged, tampered or garbage ticket; IDENTITY_REQUIRED / IDENTITY_INVALID (IDENTITY_MODE=jwt): ' +
+      'a first request without a valid bearer token of the protected site',
+  })
   @ApiForbiddenResponse({
-    description: 'TICKET_MISMATCH: a genuine ticket of another user or coupon',
+    description:
+      "TICKET_MISMATCH: a genuine ticket of another user or coupon; IDENTITY_MISMATCH: the body's userId is not the token's user",
   })
   @ApiNotFoundResponse({ description: 'UNKNOWN_COUPON' })
   @ApiConflictResponse({ description: 'ALREADY_ISSUED to this user' })
@@ -141,8 +154,8 @@ export class IssueController {
     const navigation = isFormNavigation(req.headers);
     try {
       const result = ticket
-        ? await this.pollOrRejoin(ticket, code, userId, req.headers[TICKET_HEADER] === undefined)
-        : await this.queue.enqueue(code, userId);
+        ? await this.pollOrRejoin(ticket, code, userId, req.headers)
+        : await this.join(code, userId, req.headers);
       if (result.kind === 'waiting' && fromBrowser(req.headers)) {
         setTicketCookie(reply, this.env, code, result.body.ticket);
       }

@@ -9,6 +9,7 @@ import { OffsetsView, TicketLog } from '@app/kafka';
 import { REDIS } from '@app/redis';
 import { TicketModule } from '@app/ticket';
 import { CatalogCache } from './catalog-cache';
+import { IdentityModule } from '../identity/identity.service';
 import { CancellationBus } from './cancellation-bus';
 import { ClientThrottlerGuard } from './client-throttler.guard';
 import { PlaceRegistry } from './place-registry';
@@ -27,6 +28,7 @@ import { TicketsController } from './tickets.controller';
   imports: [
     CouponClientModule,
     TicketModule,
+    IdentityModule,
     // Per-client budgets, counted in Redis (shared by every gateway): ClientThrottlerGuard.
     ThrottlerModule.forRootAsync({
       inject: [Env, REDIS],
