@@ -30,6 +30,8 @@ const HOLD = 'WPHOLD';
 const PAUSE = 'WPPAUSE';
 /** One coupon, paused; the stock goes while people wait. */
 const SOLD = 'WPSOLD';
+/** Scheduled a few seconds ahead with a pre-queue: the page shows the draw, then the place. */
+const DRAW = 'WPDRAW';
 const RATE = 2;
 const FILLERS = 20;
 
@@ -124,8 +126,9 @@ describe('the waiting page in a real browser (gateway + admitter + coupon servic
     await world.db.query(
       `INSERT INTO coupon (code, name, discount, quantity, max_per_user) VALUES
          ($1, '10,000 won off', 10000, 20, 1), ($2, '5,000 won off', 5000, 20, 1),
-         ($3, '3,000 won off', 3000, 20, 1), ($4, 'Last one: 50,000 won off', 50000, 1, 1)`,
-      [JOIN, HOLD, PAUSE, SOLD],
+         ($3, '3,000 won off', 3000, 20, 1), ($4, 'Last one: 50,000 won off', 50000, 1, 1),
+         ($5, 'Drop: 7,000 won off', 7000, 20, 1)`,
+      [JOIN, HOLD, PAUSE, SOLD, DRAW],
     );
     coupons = await new CouponInstance(world).start();
     env = gatewayEnv({
@@ -144,12 +147,14 @@ describe('the waiting page in a real browser (gateway + admitter + coupon servic
       async () => {
         const res = await http().get('/api/lines');
         const known = (res.body as Array<{ line: string }>).map((l) => l.line);
-        return res.status === 200 && [JOIN, HOLD, PAUSE, SOLD].every((c) => known.includes(c));
+        return (
+          res.status === 200 && [JOIN, HOLD, PAUSE, SOLD, DRAW].every((c) => known.includes(c))
+        );
       },
       20_000,
-      'the four lines',
+      'the five lines',
     );
-    for (const line of [JOIN, HOLD, PAUSE, SOLD]) await setRate(line, 0);
+    for (const line of [JOIN, HOLD, PAUSE, SOLD, DRAW]) await setRate(line, 0);
     admitter = await startAdmitter(env);
     browser = await launchBrowser();
   });
@@ -407,6 +412,47 @@ describe('the waiting page in a real browser (gateway + admitter + coupon servic
     );
     expect(rows.map((r) => r.user_id)).toEqual(['pia', 'quinn', 'rosa']);
     for (const { context } of users) await context.close();
+  });
+
+  it('waits in the pre-queue of a scheduled line, shows the draw time, then the place the draw gave', async () => {
+    const opensAt = Date.now() + 6000;
+    await http()
+      .put(`/api/admin/lines/${DRAW}`)
+      .set('Authorization', `Bearer ${env.ADMIN_TOKEN}`)
+      .send({ opensAt: new Date(opensAt).toISOString(), preQueue: true })
+      .expect(200);
+    await waitFor(
+      async () => (await http().get(`/api/lines/${DRAW}/draw`)).body.status === 'scheduled',
+      5000,
+      'the schedule',
+    );
+    const { page } = await visit(`/lines/${DRAW}`);
+    await joinAs(page, 'sol');
+    expect(await attr(page, 'eta')).toBe('draw');
+    expect(await text(page, 'eta')).toMatch(/^The draw is at .+: everyone here before then/);
+    await shot(page, 'pre-queue');
+
+    // Nobody triggers the draw: at opensAt the page polls its way to a real place.
+    const drawn = await waitFor(
+      async () => {
+        const body = (await http().get(`/api/lines/${DRAW}/draw`)).body;
+        return body.status === 'done' ? body : false;
+      },
+      20_000,
+      'the draw',
+      200,
+    );
+    expect(drawn.entrants).toBe(1);
+    await page.waitForFunction(
+      (sel) => document.querySelector(sel)?.getAttribute('data-value') !== 'draw',
+      by('eta'),
+      {
+        timeout: 30_000,
+      },
+    );
+    expect(await attr(page, 'ahead')).toBe('0');
+    await setRate(DRAW, RATE);
+    expect(await outcome(page)).toBe('issued');
   });
 
   it('tells everyone still waiting that the coupon sold out', async () => {

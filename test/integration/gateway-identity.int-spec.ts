@@ -5,11 +5,8 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createServer, Server } from 'node:http';
 import request from 'supertest';
 import { Env } from '@app/config';
-import { KafkaClient } from '@app/kafka';
-import { REDIS } from '@app/redis';
 import {
-  dropKafkaPrefix,
-  dropRedisPrefix,
+  dropGatewayState,
   FakeCouponService,
   gatewayEnv,
   startFakeCouponService,
@@ -78,8 +75,7 @@ describe('gateway identity (IDENTITY_MODE=jwt)', () => {
   });
   afterAll(async () => {
     for (const { app, env } of apps) {
-      await dropKafkaPrefix(await app.get(KafkaClient).admin(), env.KAFKA_TOPIC_PREFIX);
-      await dropRedisPrefix(app.get(REDIS), env.REDIS_KEY_PREFIX);
+      await dropGatewayState(app, env);
       await app.close();
     }
     await coupons.close();

@@ -3,11 +3,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { Env } from '@app/config';
-import { KafkaClient } from '@app/kafka';
-import { REDIS } from '@app/redis';
 import {
-  dropKafkaPrefix,
-  dropRedisPrefix,
+  dropGatewayState,
   FakeCouponService,
   gatewayEnv,
   startFakeCouponService,
@@ -54,8 +51,7 @@ describe('gateway rate limits (Redis-shared, per client)', () => {
   });
   afterAll(async () => {
     for (const [i, app] of apps.entries()) {
-      await dropKafkaPrefix(await app.get(KafkaClient).admin(), envs[i]!.KAFKA_TOPIC_PREFIX);
-      await dropRedisPrefix(app.get(REDIS), envs[i]!.REDIS_KEY_PREFIX);
+      await dropGatewayState(app, envs[i]!);
       await app.close();
     }
     await coupons.close();

@@ -4,3 +4,4 @@ export * from './line-consumer';
 export * from './whole-topic-assigner';
 export * from './ticket-log';
 export * from './offsets-view';
+export * from './read-topic';

@@ -11,6 +11,8 @@ export interface LogMessage {
   topic: string;
   key: string;
   value: string;
+  /** Extra record headers (the ticket log adds ARRIVAL_HEADER itself). */
+  headers?: Record<string, string>;
 }
 
 /** Where Kafka wrote a record (acked by all in-sync replicas). */
@@ -235,7 +237,12 @@ export class TicketLog implements OnApplicationShutdown {
         }
         msg.partition = partition;
         const list = byTopic.get(msg.topic) ?? [];
-        list.push({ key: msg.key, value: msg.value, partition, headers });
+        list.push({
+          key: msg.key,
+          value: msg.value,
+          partition,
+          headers: msg.headers ? { ...msg.headers, ...headers } : headers,
+        });
         byTopic.set(msg.topic, list);
       }
       // Bounded even if the client never answers, so one stuck send cannot block every later batch.

@@ -1,3 +1,4 @@
 export * from './line';
 export * from './redis-keys';
 export * from './pulse';
+export * from './draw';

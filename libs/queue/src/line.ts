@@ -7,6 +7,9 @@ export const LINE_CODE_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 export const lineTopic = (prefix: string, line: string): string => `${prefix}${line}`;
 
+/** A scheduled line's pre-queue topic (its '.' keeps it out of the admitter's line discovery). */
+export const preQueueTopic = (prefix: string, line: string): string => `${prefix}${line}.pre`;
+
 export const lineFromTopic = (prefix: string, topic: string): string | undefined =>
   topic.startsWith(prefix) ? topic.slice(prefix.length) : undefined;
 

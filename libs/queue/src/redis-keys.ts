@@ -13,6 +13,9 @@
  * line:{line}:stats       hash   admitted, skippedCancelled, skippedAbandoned, rejoined counters
  * line:{line}:user:{id}   string the user's current ticket for the line (one place per user),
  *                                 or a short "being written" claim. TTL: the ticket's life.
+ * line:{line}:draw        hash   a scheduled line: opensAt, preQueue, seed, commitment, status
+ *                                 (scheduled | done), entrants, late, drawnAt (draw.ts)
+ * line:{line}:placed      hash   pre-queue uuid -> "partition:offset" of its place in the line
  * gateways:pulse          hash   last, since: heartbeats are reaching Redis (pulse.ts)
  */
 export const RedisKeys = {
@@ -23,6 +26,8 @@ export const RedisKeys = {
   lineStats: (line: string) => `line:${line}:stats`,
   pulse: () => 'gateways:pulse',
   userPlace: (line: string, userId: string) => `line:${line}:user:${userId}`,
+  lineDraw: (line: string) => `line:${line}:draw`,
+  linePlaced: (line: string) => `line:${line}:placed`,
 } as const;
 
 export const TicketFields = {

@@ -15,6 +15,11 @@ export interface TicketClaims {
   iat: number;
   /** Expires at, epoch seconds (iat + TICKET_TTL_SECONDS). */
   exp: number;
+  /**
+   * A pre-queue ticket of a scheduled line: partition and offset are its place
+   * in the pre-queue topic; its place in the line comes from the draw.
+   */
+  pre?: true;
 }
 
 /** Not a ticket this server signed (garbage, bad signature, unknown key, wrong shape): 401. */
@@ -117,8 +122,9 @@ export class TicketSigner {
     }
     const payload = parseSegment(encodedPayload);
     if (!payload) throw new InvalidTicketError('unexpected claims');
-    const { uuid, line, partition, offset, sub, iat, exp } = payload;
+    const { uuid, line, partition, offset, sub, iat, exp, pre } = payload;
     if (
+      (pre !== undefined && pre !== true) ||
       typeof uuid !== 'string' ||
       typeof line !== 'string' ||
       typeof sub !== 'string' ||
@@ -133,7 +139,9 @@ export class TicketSigner {
     if (exp <= Math.floor(Date.now() / 1000) || exp - iat > this.ttl) {
       throw new InvalidTicketError('expired');
     }
-    return { uuid, line, partition, offset, sub, iat, exp };
+    return pre
+      ? { uuid, line, partition, offset, sub, iat, exp, pre }
+      : { uuid, line, partition, offset, sub, iat, exp };
   }
 
   /** HMAC-SHA256 of the signing input with the key named `kid`, base64url (RFC 7515, HS256). */

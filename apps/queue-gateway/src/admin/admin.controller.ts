@@ -14,6 +14,7 @@ import { Env } from '@app/config';
 import { OffsetsView } from '@app/kafka';
 import { lineTopic, readLineSettings, RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
+import { DrawService } from '../draw/draw.service';
 import { LineStateService } from '../queue/line-state.service';
 import {
   LineCodeParamDto,
@@ -38,6 +39,7 @@ export class AdminController {
     private readonly view: OffsetsView,
     private readonly env: Env,
     private readonly lines: LineStateService,
+    private readonly draws: DrawService,
   ) {}
 
   @Put(':code')
@@ -57,14 +59,24 @@ export class AdminController {
         patch[f]!,
       ]),
     );
-    if (Object.keys(fields).length === 0) {
+    if (patch.preQueue !== undefined && patch.opensAt === undefined) {
+      throw new DomainError(400, 'VALIDATION_FAILED', 'preQueue needs opensAt');
+    }
+    if (Object.keys(fields).length === 0 && patch.opensAt === undefined) {
       throw new DomainError(
         400,
         'VALIDATION_FAILED',
-        'Give at least one of ratePerSec, burst, maxActive',
+        'Give at least one of ratePerSec, burst, maxActive, opensAt',
       );
     }
-    await this.redisCall(() => this.redis.hset(RedisKeys.lineSettings(code), fields));
+    if (patch.opensAt !== undefined) {
+      await this.redisCall(() =>
+        this.draws.schedule(code, Date.parse(patch.opensAt!), patch.preQueue ?? true),
+      );
+    }
+    if (Object.keys(fields).length > 0) {
+      await this.redisCall(() => this.redis.hset(RedisKeys.lineSettings(code), fields));
+    }
     // This process's public line state shows a pause or a new rate at once; others within a second.
     if (fields.ratePerSec !== undefined) this.lines.setConfiguredRate(code, fields.ratePerSec);
     return this.report(code);
@@ -98,6 +110,7 @@ export class AdminController {
       admitted: v?.committedTotal ?? 0,
       ratePerSec: v?.ratePerSec ?? null,
       stats,
+      draw: (await this.draws.info(line).catch(() => null)) as Record<string, unknown> | null,
     };
   }
 
@@ -105,6 +118,7 @@ export class AdminController {
     try {
       return await call();
     } catch (error) {
+      if (error instanceof DomainError) throw error;
       throw new UnavailableError(`Redis is unavailable: ${(error as Error).message}`, 1);
     }
   }

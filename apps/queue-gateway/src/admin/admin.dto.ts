@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNumber, Max, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsInt, IsISO8601, IsNumber, Max, Min, ValidateIf } from 'class-validator';
 import { ApiRequestBodySchema } from '../queue/queue.dto';
 
 /** Optional, but not nullable: null would be stored as "" and read back as 0. */
@@ -48,6 +48,27 @@ export class LineSettingsPatchDto {
   @Min(0)
   @Max(10_000_000)
   maxActive?: number;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2026-11-23T15:00:00Z',
+    description:
+      'Schedule the line: it opens (and its pre-queue is drawn) at this time. The seed is committed to at once ' +
+      '(GET /api/lines/{code}/draw). A line that has drawn already cannot be rescheduled (409)',
+  })
+  @IfPresent()
+  @IsISO8601({ strict: true }, { message: 'opensAt must be an ISO 8601 date-time' })
+  opensAt?: string;
+
+  @ApiPropertyOptional({
+    example: true,
+    description:
+      'With opensAt: take first requests before the opening into a pre-queue, placed by a random draw at ' +
+      'the opening (default true); false refuses them (409 LINE_NOT_OPEN) until then',
+  })
+  @IfPresent()
+  @IsBoolean()
+  preQueue?: boolean;
 }
 
 export class LineSettingsDto {
@@ -86,4 +107,12 @@ export class LineReportDto {
     additionalProperties: { type: 'string' },
   })
   stats: Record<string, string>;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'The schedule and pre-queue draw, when the line was scheduled (as GET /api/lines/{code}/draw)',
+  })
+  draw?: Record<string, unknown> | null;
 }

@@ -10,10 +10,12 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { DomainError, UnavailableError } from '@app/common/errors';
 import { Env } from '@app/config';
 import { LINE_CODE_PATTERN } from '@app/queue';
+import { DrawService } from '../draw/draw.service';
 import { LineSnapshot, LineStateService } from './line-state.service';
-import { LineCodeParamDto, LineStateDto, URI_TOO_LONG_RESPONSE } from './queue.dto';
+import { DrawInfoDto, LineCodeParamDto, LineStateDto, URI_TOO_LONG_RESPONSE } from './queue.dto';
 
 const LINE_PATH = '/api/lines/';
 
@@ -41,6 +43,7 @@ export class LinesController implements OnModuleInit {
     private readonly lines: LineStateService,
     private readonly adapter: HttpAdapterHost,
     env: Env,
+    private readonly draws: DrawService,
   ) {
     this.cacheControl = `public, max-age=${env.LINE_STATE_MAX_AGE_SECONDS}`;
   }
@@ -111,6 +114,27 @@ export class LinesController implements OnModuleInit {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     this.answer(req, reply, this.lines.get(code) ?? (await this.lines.require(code)));
+  }
+
+  @Get(':code/draw')
+  @ApiOperation({
+    summary: "A scheduled line's pre-queue draw: the seed's commitment before, the seed after",
+    description:
+      'Before the opening: commitment = SHA-256 of a secret 32-byte seed. At the opening the pre-queue is ' +
+      'placed in the line in the order drawOrder(seed, entrants) (libs/queue/src/draw.ts), and the seed is ' +
+      'published here, so anyone can check SHA-256(seed) = commitment and re-run the draw from Kafka ' +
+      '(npm run audit:draw -- CODE).',
+  })
+  @ApiOkResponse({ type: DrawInfoDto })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: not a valid line code' })
+  @ApiNotFoundResponse({ description: 'NOT_SCHEDULED: the line was never scheduled' })
+  @ApiResponse(URI_TOO_LONG_RESPONSE)
+  async draw(@Param() { code }: LineCodeParamDto): Promise<DrawInfoDto> {
+    const info = await this.draws.info(code).catch((error: Error) => {
+      throw new UnavailableError(`Redis is unavailable: ${error.message}`, 1);
+    });
+    if (!info) throw new DomainError(404, 'NOT_SCHEDULED', `Line ${code} was never scheduled`);
+    return info;
   }
 
   private answer(req: FastifyRequest, reply: FastifyReply, snapshot: LineSnapshot): void {

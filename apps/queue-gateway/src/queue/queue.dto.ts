@@ -93,7 +93,13 @@ export class QueuePositionDto {
     description: "The partition's log-end offset: next offset to be written",
   })
   endOffset: number;
-  @ApiProperty({ example: 34, description: 'max(0, offset - committedOffset)' })
+  @ApiProperty({
+    example: 34,
+    description:
+      'Tickets before this one in its own partition not admitted yet: max(0, offset - committedOffset), ' +
+      'skipped ones (cancelled, abandoned) included until the admitter passes them. A line with P partitions ' +
+      'has about ahead x P people ahead in all (batches go round robin); etaSeconds counts that way.',
+  })
   ahead: number;
   @ApiProperty({ example: 3765, description: 'max(0, endOffset - offset - 1)' })
   behind: number;
@@ -109,6 +115,14 @@ export class QueuePositionDto {
     description: 'Poll again after this many milliseconds (also Retry-After)',
   })
   pollAfterMs: number;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: Number,
+    description:
+      'A pre-queue ticket of a scheduled line (status scheduled): epoch ms of the draw that gives it its place; ' +
+      'partition and offset are then its place in the pre-queue, not in the line',
+  })
+  drawAt?: number | null;
 }
 
 export class WaitingResponseDto extends QueuePositionDto {
@@ -117,6 +131,7 @@ export class WaitingResponseDto extends QueuePositionDto {
 }
 
 export const TICKET_STATUSES = [
+  'scheduled',
   'waiting',
   'admitted',
   'spent',
@@ -178,4 +193,29 @@ export class LineStateDto {
   @ApiProperty() soldOut: boolean;
   @ApiProperty({ description: 'Epoch ms of the refresh that produced these numbers' })
   refreshedAt: number;
+}
+
+export class DrawInfoDto {
+  @ApiProperty({ example: 'A0001' }) line: string;
+  @ApiProperty({ description: 'Epoch ms at which the line opens and its pre-queue is drawn' })
+  opensAt: number;
+  @ApiProperty({ description: 'Whether first requests before opensAt join the pre-queue' })
+  preQueue: boolean;
+  @ApiProperty({ enum: ['scheduled', 'done'] }) status: 'scheduled' | 'done';
+  @ApiProperty({ description: 'SHA-256 (hex) of the seed, published when the line was scheduled' })
+  commitment: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The seed (hex), once drawn' })
+  seed: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Pre-queue records drawn' })
+  entrants: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      'Pre-queue records that landed at or after opensAt, placed behind in arrival order',
+  })
+  late: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Epoch ms of the draw' })
+  drawnAt: number | null;
+  @ApiProperty() algorithm: string;
 }

@@ -9,6 +9,7 @@ import { OffsetsView, TicketLog } from '@app/kafka';
 import { REDIS } from '@app/redis';
 import { TicketModule } from '@app/ticket';
 import { CatalogCache } from './catalog-cache';
+import { DrawService } from '../draw/draw.service';
 import { IdentityModule } from '../identity/identity.service';
 import { CancellationBus } from './cancellation-bus';
 import { ClientThrottlerGuard } from './client-throttler.guard';
@@ -54,9 +55,10 @@ import { TicketsController } from './tickets.controller';
     TicketEvents,
     CancellationBus,
     PlaceRegistry,
+    DrawService,
     QueueService,
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },
   ],
-  exports: [OffsetsView, TicketLog, CatalogCache, GatewayMetrics, LineStateService],
+  exports: [OffsetsView, TicketLog, CatalogCache, GatewayMetrics, LineStateService, DrawService],
 })
 export class QueueModule {}

@@ -5,9 +5,10 @@ import { DomainError, UnavailableError } from '@app/common';
 import { Env } from '@app/config';
 import { CouponClient, issueResultToHttp, IssuedCouponBody } from '@app/contracts';
 import { OffsetsView, TicketLog, TopicView } from '@app/kafka';
-import { lineFromTopic, lineTopic, TicketRecord } from '@app/queue';
+import { lineFromTopic, lineTopic, preQueueTopic, TicketRecord } from '@app/queue';
 import { InvalidTicketError, TicketClaims, TicketMismatchError, TicketSigner } from '@app/ticket';
 import { CatalogCache } from './catalog-cache';
+import { DrawService } from '../draw/draw.service';
 import { CancellationBus } from './cancellation-bus';
 import { GatewayMetrics } from './gateway-metrics';
 import { PlaceClaim, PlaceRegistry } from './place-registry';
@@ -60,6 +61,7 @@ export class QueueService implements OnModuleInit {
     private readonly events: TicketEvents,
     private readonly cancellations: CancellationBus,
     private readonly places: PlaceRegistry,
+    private readonly draws: DrawService,
   ) {}
 
   onModuleInit(): void {
@@ -81,6 +83,7 @@ export class QueueService implements OnModuleInit {
       this.lines.update(line, v);
     };
     this.events.resolveStatus = (claims) => this.statusOf(claims);
+    this.draws.lines = () => this.catalog.codes();
     // Every gateway's cancellations: waiting polls here answer "cancelled" at
     // once, and this gateway's streams of the ticket end.
     this.cancellations.onCancelled = (answer) => {
@@ -97,7 +100,18 @@ export class QueueService implements OnModuleInit {
   async enqueue(line: string, userId: string): Promise<Waiting> {
     const coupon = this.catalog.require(line);
     if (coupon.remaining === 0) throw soldOut(line);
-    const topic = this.topic(line);
+    // A scheduled line takes its first requests into its pre-queue until the draw.
+    const phase = await this.draws.phase(line);
+    if (phase === 'not_open') {
+      const at = await this.draws.drawAt(line);
+      throw new DomainError(
+        409,
+        'LINE_NOT_OPEN',
+        `Line ${line} opens at ${at ? new Date(at).toISOString() : 'a time not set yet'}`,
+      );
+    }
+    const pre = phase === 'prequeue';
+    const topic = pre ? preQueueTopic(this.env.KAFKA_TOPIC_PREFIX, line) : this.topic(line);
     // Topic and view first: if Kafka is down we fail here, before anything is written.
     await this.kafkaReady(topic);
     const place = await this.claimPlace(line, userId);
@@ -115,8 +129,9 @@ export class QueueService implements OnModuleInit {
       this.metrics.ticketsWritten.inc({ line });
       this.view.observeWrite(topic, partition, offset);
       this.heartbeats.touch(uuid);
-      ticket = await this.signer.sign({ uuid, line, partition, offset, sub: userId });
-      claims = { uuid, line, partition, offset, sub: userId, iat: 0, exp: 0 };
+      const mark = pre ? { pre: true as const } : {};
+      ticket = await this.signer.sign({ uuid, line, partition, offset, sub: userId, ...mark });
+      claims = { uuid, line, partition, offset, sub: userId, iat: 0, exp: 0, ...mark };
     } catch (error) {
       if (place) await this.places.release(line, userId, place).catch(() => undefined);
       throw error;
@@ -128,7 +143,54 @@ export class QueueService implements OnModuleInit {
           this.logger.warn(`could not record ${userId}'s place: ${error.message}`),
         );
     }
+    if (pre) return { kind: 'waiting', body: { ...(await this.preNumbers(claims)), ticket } };
     return { kind: 'waiting', body: { ...this.numbers(claims, this.view.get(topic)!), ticket } };
+  }
+
+  /**
+   * A ticket's place in the line. A pre-queue ticket is placed by the draw:
+   * until then `waitingForDraw` is set and its numbers are the pre-queue's.
+   */
+  private async placed(
+    claims: TicketClaims,
+  ): Promise<{ claims: TicketClaims; waitingForDraw: boolean }> {
+    if (!claims.pre) return { claims, waitingForDraw: false };
+    const place = await this.draws.placementOf(claims.line, claims.uuid).catch(() => null);
+    if (!place) return { claims, waitingForDraw: true };
+    const { pre: _pre, ...rest } = claims;
+    return { claims: { ...rest, ...place }, waitingForDraw: false };
+  }
+
+  /** The numbers of a pre-queue ticket before the draw: nobody is ahead or behind yet. */
+  private async preNumbers(claims: TicketClaims): Promise<QueuePositionDto> {
+    // Drawn already but not placed yet (it landed in flight at the switch): a few seconds.
+    const drawAt = (await this.draws.drawAt(claims.line).catch(() => null)) ?? Date.now() + 6000;
+    const wait = Math.max(0, drawAt - Date.now());
+    return {
+      uuid: claims.uuid,
+      partition: claims.partition,
+      offset: claims.offset,
+      committedOffset: 0,
+      endOffset: claims.offset + 1,
+      ahead: 0,
+      behind: 0,
+      etaSeconds: Math.ceil(wait / 1000),
+      pollAfterMs: Math.min(10_000, Math.max(1000, wait)),
+      drawAt,
+    };
+  }
+
+  /** The claims an event stream follows: a pre-queue ticket only once placed (poll until the draw). */
+  async streamClaims(claims: TicketClaims): Promise<TicketClaims> {
+    const placed = await this.placed(claims);
+    if (placed.waitingForDraw) {
+      const { pollAfterMs } = await this.preNumbers(claims);
+      throw new UnavailableError(
+        'This pre-queue ticket has no place in the line until the draw: poll its status until then',
+        Math.ceil(pollAfterMs / 1000),
+      );
+    }
+    return placed.claims;
   }
 
   /**
@@ -170,16 +232,22 @@ export class QueueService implements OnModuleInit {
     const claims = await this.signer.verify(ticket).catch(() => undefined);
     if (!claims || claims.line !== line || claims.sub !== userId) return null;
     const status = await this.statusOf(claims, true);
-    if (status.status !== 'waiting' && status.status !== 'admitted') return null;
-    const v = this.view.get(this.topic(line));
-    return { kind: 'waiting', body: { ...this.numbers(claims, v), ticket } };
+    if (!['scheduled', 'waiting', 'admitted'].includes(status.status)) return null;
+    const { status: _s, line: _l, userId: _u, passExpiresAt: _p, ...numbers } = status;
+    return { kind: 'waiting', body: { ...numbers, ticket } };
   }
 
   /** A request carrying a ticket for `line` and `userId`: still waiting (fresh numbers) or the coupon's answer. */
   async poll(token: string, line: string, userId: string): Promise<Waiting | Issued> {
-    const claims = await this.signer.verify(token);
-    if (claims.line !== line) throw new TicketMismatchError('coupon');
-    if (claims.sub !== userId) throw new TicketMismatchError('user');
+    const signed = await this.signer.verify(token);
+    if (signed.line !== line) throw new TicketMismatchError('coupon');
+    if (signed.sub !== userId) throw new TicketMismatchError('user');
+    const { claims, waitingForDraw } = await this.placed(signed);
+    if (waitingForDraw) {
+      this.heartbeats.touch(claims.uuid);
+      if (this.cancelledHere.has(claims.uuid)) throw cancelled();
+      return { kind: 'waiting', body: { ...(await this.preNumbers(claims)), ticket: token } };
+    }
     const v = await this.trackedView(claims.line);
     this.heartbeats.touch(claims.uuid);
     const numbers = this.numbers(claims, v);
@@ -247,9 +315,19 @@ export class QueueService implements OnModuleInit {
    * A verified ticket's status and numbers: memory while waiting, one Redis
    * read once past the head. `beat`: the holder asked (GET status), so it is a heartbeat.
    */
-  async statusOf(claims: TicketClaims, beat = false): Promise<TicketStatusDto> {
-    const uuid = claims.uuid;
+  async statusOf(signed: TicketClaims, beat = false): Promise<TicketStatusDto> {
+    const uuid = signed.uuid;
     if (beat) this.heartbeats.touch(uuid);
+    const { claims, waitingForDraw } = await this.placed(signed);
+    if (waitingForDraw) {
+      return {
+        ...(await this.preNumbers(claims)),
+        line: claims.line,
+        userId: claims.sub,
+        passExpiresAt: null,
+        status: this.cancelledHere.has(uuid) ? 'cancelled' : 'scheduled',
+      };
+    }
     const v = await this.trackedView(claims.line);
     const numbers = this.numbers(claims, v);
     const base = { ...numbers, line: claims.line, userId: claims.sub, passExpiresAt: null };

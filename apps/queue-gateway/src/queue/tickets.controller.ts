@@ -73,7 +73,7 @@ export class TicketsController {
   @ApiOkResponse({ description: 'An event stream' })
   @ApiServiceUnavailableResponse({
     description:
-      'This process holds SSE_MAX_CONNECTIONS streams already: poll instead (Retry-After)',
+      'This process holds SSE_MAX_CONNECTIONS streams already, or a pre-queue ticket is not placed until the draw: poll instead (Retry-After)',
   })
   async stream(
     @Param() { uuid }: TicketUuidParamDto,
@@ -81,7 +81,7 @@ export class TicketsController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const claims = await this.queue.holderFromRequest(req.headers, uuid);
-    await this.events.open(claims, reply);
+    await this.events.open(await this.queue.streamClaims(claims), reply);
   }
 
   @Post('tickets/:uuid/heartbeat')

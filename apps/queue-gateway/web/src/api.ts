@@ -1,7 +1,15 @@
 // The gateway's HTTP API as the page uses it (docs/waiting-page.md).
 
 export type TicketStatusName =
-  'waiting' | 'admitted' | 'spent' | 'cancelled' | 'abandoned' | 'expired' | 'sold_out' | 'lost';
+  | 'scheduled'
+  | 'waiting'
+  | 'admitted'
+  | 'spent'
+  | 'cancelled'
+  | 'abandoned'
+  | 'expired'
+  | 'sold_out'
+  | 'lost';
 
 export interface Numbers {
   uuid: string;
@@ -13,6 +21,8 @@ export interface Numbers {
   behind: number;
   etaSeconds: number | null;
   pollAfterMs: number;
+  /** A pre-queue ticket of a scheduled line: when the draw gives it its place (epoch ms). */
+  drawAt?: number | null;
 }
 
 /** GET /api/queue/tickets/{uuid}, the SSE `ticket` and `outcome` events. */

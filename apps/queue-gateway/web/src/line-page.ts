@@ -135,7 +135,7 @@ function stopLive(): void {
 // ---- estimates -------------------------------------------------------------
 
 interface Eta {
-  kind: 'now' | 'unknown' | 'known' | 'rough';
+  kind: 'now' | 'unknown' | 'known' | 'rough' | 'draw';
   text: string;
   range: string;
   short: string;
@@ -143,6 +143,11 @@ interface Eta {
 
 function estimate(): Eta {
   const ahead = me?.ahead ?? 0;
+  if (me?.drawAt) {
+    const time = new Intl.DateTimeFormat(lang, { timeStyle: 'short' }).format(new Date(me.drawAt));
+    const text = t('etaDraw', { time });
+    return { kind: 'draw', text, range: '', short: text };
+  }
   if (line?.state === 'paused' || (line && line.configuredRatePerSec <= 0)) {
     return { kind: 'unknown', text: t('etaPaused'), range: '', short: t('etaPaused') };
   }
@@ -198,18 +203,27 @@ function renderWaiting(): void {
   if (!me) return;
   const ahead = me.ahead;
   const ticket = $('ticket');
-  ticket.textContent = t('place', { place: num(me.offset + 1), id: me.uuid.slice(0, 8) });
+  const pre = !!me.drawAt;
+  ticket.textContent = pre
+    ? t('placePre', { id: me.uuid.slice(0, 8) })
+    : t('place', { place: num(me.offset + 1), id: me.uuid.slice(0, 8) });
   ticket.dataset.uuid = me.uuid;
   ticket.dataset.offset = String(me.offset);
-  setText('ahead', num(ahead), ahead);
-  setText('behind', num(me.behind), me.behind);
+  // In the pre-queue nobody is ahead or behind yet: the draw decides.
+  setText('ahead', pre ? '–' : num(ahead), pre ? '' : ahead);
+  setText('behind', pre ? '–' : num(me.behind), pre ? '' : me.behind);
 
   const total = Math.max(meta.a0, ahead, 1);
   const done = Math.max(0, total - ahead);
   const bar = $<HTMLProgressElement>('progress');
-  bar.max = total;
-  bar.value = done;
-  bar.setAttribute('aria-valuetext', t('progressText', { done: num(done), total: num(total) }));
+  if (pre) {
+    bar.removeAttribute('value'); // indeterminate until the draw
+    bar.setAttribute('aria-valuetext', t('etaDrawShort'));
+  } else {
+    bar.max = total;
+    bar.value = done;
+    bar.setAttribute('aria-valuetext', t('progressText', { done: num(done), total: num(total) }));
+  }
 
   const eta = estimate();
   setText('eta', eta.text, eta.kind);
@@ -229,13 +243,16 @@ function renderWaiting(): void {
   $('yourturn').hidden = !admitting;
   setText('yourturn', t('yourTurn'));
   $<HTMLButtonElement>('cancel').disabled = admitting;
-  if (polling) say('polling');
+  if (polling && !pre) say('polling');
   else if (notice?.key === 'polling') say();
 
   if (admitting) return;
   const changed = state !== undefined && state !== announcedState;
-  const text =
-    state === 'paused'
+  const text = me.drawAt
+    ? t('announceDraw', {
+        time: new Intl.DateTimeFormat(lang, { timeStyle: 'short' }).format(new Date(me.drawAt)),
+      })
+    : state === 'paused'
       ? t('announcePaused', { ahead: num(ahead) })
       : changed && announcedState === 'paused'
         ? t('announceOpen', { ahead: num(ahead) })
@@ -312,6 +329,7 @@ const outcomeOfError = (a: Answer): Outcome => ERROR_OUTCOME[errorCode(a)] ?? 'e
 /** A final status from the stream, a poll or the page's first look. */
 function settle(s: TicketStatus): void {
   switch (s.status) {
+    case 'scheduled':
     case 'waiting':
       if (mode !== 'waiting') startWaiting(s, false);
       else if (!es && !polling) openStream();
@@ -392,6 +410,8 @@ function applyLine(): void {
 function openStream(): void {
   clearTimeout(sseTimer);
   if (es || mode !== 'waiting' || !me || admitting) return;
+  // A pre-queue ticket has no place to follow until the draw: poll (quietly) till then.
+  if (me.drawAt) return startPolling();
   const source = new EventSource(`/api/queue/tickets/${enc(me.uuid)}/events`);
   es = source;
   const data = <T>(e: Event) => JSON.parse((e as MessageEvent<string>).data) as T;
@@ -445,8 +465,17 @@ async function poll(): Promise<void> {
   if (l.status === 200) line = l.body;
   let wait = a.retryAfter * 1000;
   if (a.status === 200) {
-    if (a.body.status !== 'waiting') return settle(a.body);
-    me = { ...me, ...a.body };
+    if (a.body.status !== 'waiting' && a.body.status !== 'scheduled') return settle(a.body);
+    const wasPre = !!me.drawAt;
+    me = { ...me, ...a.body, drawAt: a.body.drawAt ?? null };
+    if (wasPre && !me.drawAt) {
+      // Placed by the draw: follow the line by push from here.
+      meta = { a0: me.ahead, at: meta.at };
+      store(`wr.t.${me.uuid}`, JSON.stringify(meta));
+      stopPolling();
+      render();
+      return openStream();
+    }
     wait = Math.min(10_000, Math.max(500, a.body.pollAfterMs));
     render();
   } else if (a.status >= 400 && a.status < 500) {
@@ -498,7 +527,7 @@ function currentUserId(): string {
 async function boot(): Promise<void> {
   const a = await call<TicketStatus>('GET', `/api/queue/lines/${enc(code)}/ticket`);
   if (a.status === 200 && a.body) {
-    if (a.body.status === 'waiting') startWaiting(a.body, false);
+    if (a.body.status === 'waiting' || a.body.status === 'scheduled') startWaiting(a.body, false);
     else settle(a.body);
     return;
   }
