@@ -118,11 +118,12 @@ EOF
 # ---- the admin operations change line settings: put the catalogue's lines back -----
 # (Effective settings, through the admin API: a field that had no override before comes
 # back as an override equal to the default. Settings hashes of the random line codes the
-# fuzzer made up stay in Redis; they are harmless and nothing reads them.)
+# fuzzer made up stay in Redis; they are harmless and nothing reads them. A line the run
+# left scheduled for some random future time is opened now: its pre-queue is drawn at once.)
 SNAPSHOT="$WORK/line-settings.json"
 line_settings() {
   "$VENV/bin/python" - "$1" "$HOST" "$SNAPSHOT" <<'PY'
-import json, os, sys
+import datetime, json, os, sys
 import requests
 
 action, host, path = sys.argv[1:4]
@@ -132,6 +133,14 @@ def settings(code):
     r = requests.get(f"{host}/api/admin/lines/{code}", headers=auth, timeout=5)
     r.raise_for_status()
     return r.json()["settings"]
+
+def open_if_scheduled(code):
+    r = requests.get(f"{host}/api/lines/{code}/draw", timeout=5)
+    if r.status_code == 200 and r.json().get("status") == "scheduled":
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+        p = requests.put(f"{host}/api/admin/lines/{code}", headers=auth, json={"opensAt": now}, timeout=5)
+        p.raise_for_status()
+        print(f"[fuzz] line {code}: the run left it scheduled; opened now (its pre-queue is drawn)")
 
 try:
     if action == "save":
@@ -143,6 +152,7 @@ try:
         with open(path) as f:
             saved = json.load(f)
         for code, before in saved.items():
+            open_if_scheduled(code)
             now = settings(code)
             if now != before:
                 r = requests.put(f"{host}/api/admin/lines/{code}", headers=auth, json=before, timeout=5)

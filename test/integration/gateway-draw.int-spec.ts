@@ -11,6 +11,7 @@ import { Env } from '@app/config';
 import { KafkaClient, readTopic } from '@app/kafka';
 import { drawOrder, lineTopic, preQueueTopic, RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
+import { auditLine } from '../../apps/queue-gateway/src/audit/line-audit';
 import { auditDraw } from '../../apps/queue-gateway/src/draw/audit-draw';
 import { DRAW_HEADER, DrawService } from '../../apps/queue-gateway/src/draw/draw.service';
 import { AdmitterHandle, startAdmitter } from '../support/admitter-harness';
@@ -179,6 +180,23 @@ describe('scheduled line with a pre-queue and an auditable draw', () => {
     polling = false;
     await pollers;
     expect(admitted).toEqual([...order, late.body.uuid]);
+
+    // The fairness audit (npm run audit, the admin API) replays it: nobody out of turn.
+    const audit = await http()
+      .get(`/api/admin/lines/${LINE}/audit`)
+      .set('Authorization', `Bearer ${env.ADMIN_TOKEN}`);
+    expect(audit.status).toBe(200);
+    expect(audit.body).toMatchObject({
+      written: 31,
+      admitted: 31,
+      outOfOrder: 0,
+      admittedTwice: 0,
+      undecided: 0,
+    });
+    // ...and it can fail: an admission of the first drawn ticket again, after the last.
+    await redis.xadd(RedisKeys.lineAdmissions(LINE), '*', 'uuid', order[0]!, 'at', Date.now());
+    const broken = await auditLine(apps[0]!.get(KafkaClient), redis, env.KAFKA_TOPIC_PREFIX, LINE);
+    expect(broken).toMatchObject({ outOfOrder: 1, admittedTwice: 1 });
   });
 
   it('resumes a draw whose drawer died mid-way: nobody lost, nobody doubled', async () => {

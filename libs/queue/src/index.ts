@@ -2,3 +2,4 @@ export * from './line';
 export * from './redis-keys';
 export * from './pulse';
 export * from './draw';
+export * from './arrival';

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Inject, Param, Put, UseGuards } from '@nestjs/co
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiConflictResponse,
   ApiOkResponse,
   ApiOperation,
   ApiResponse,
@@ -11,9 +12,10 @@ import {
 import Redis from 'ioredis';
 import { DomainError, UnavailableError } from '@app/common';
 import { Env } from '@app/config';
-import { OffsetsView } from '@app/kafka';
+import { KafkaClient, OffsetsView } from '@app/kafka';
 import { lineTopic, readLineSettings, RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
+import { auditLine } from '../audit/line-audit';
 import { DrawService } from '../draw/draw.service';
 import { LineStateService } from '../queue/line-state.service';
 import {
@@ -22,7 +24,7 @@ import {
   URI_TOO_LONG_RESPONSE,
 } from '../queue/queue.dto';
 import { AdminTokenGuard } from './admin-token.guard';
-import { LineReportDto, LineSettingsPatchDto } from './admin.dto';
+import { LineAuditDto, LineReportDto, LineSettingsPatchDto } from './admin.dto';
 
 const SETTINGS_FIELDS = ['ratePerSec', 'burst', 'maxActive'] as const;
 
@@ -40,6 +42,7 @@ export class AdminController {
     private readonly env: Env,
     private readonly lines: LineStateService,
     private readonly draws: DrawService,
+    private readonly kafka: KafkaClient,
   ) {}
 
   @Put(':code')
@@ -48,6 +51,10 @@ export class AdminController {
   })
   @ApiOkResponse({ type: LineReportDto })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: invalid line code or settings' })
+  @ApiConflictResponse({
+    description:
+      'ALREADY_DRAWN: a line that has opened cannot be rescheduled; NOT_SCHEDULED: preQueue alone on a line never scheduled',
+  })
   @ApiResponse(PAYLOAD_TOO_LARGE_RESPONSE)
   async update(
     @Param() { code }: LineCodeParamDto,
@@ -60,9 +67,13 @@ export class AdminController {
       ]),
     );
     if (patch.preQueue !== undefined && patch.opensAt === undefined) {
-      throw new DomainError(400, 'VALIDATION_FAILED', 'preQueue needs opensAt');
+      await this.redisCall(() => this.draws.setPreQueue(code, patch.preQueue!));
     }
-    if (Object.keys(fields).length === 0 && patch.opensAt === undefined) {
+    if (
+      Object.keys(fields).length === 0 &&
+      patch.opensAt === undefined &&
+      patch.preQueue === undefined
+    ) {
       throw new DomainError(
         400,
         'VALIDATION_FAILED',
@@ -80,6 +91,21 @@ export class AdminController {
     // This process's public line state shows a pause or a new rate at once; others within a second.
     if (fields.ratePerSec !== undefined) this.lines.setConfiguredRate(code, fields.ratePerSec);
     return this.report(code);
+  }
+
+  @Get(':code/audit')
+  @ApiOperation({
+    summary:
+      "The line's fairness audit: replayed from Kafka and the admission log (reads the whole topic)",
+    description:
+      'Tickets written, admitted in order, admitted out of order and twice (both must be 0), rejoined, ' +
+      'skipped (cancelled, abandoned), undecided, issued, the largest wait. The same as npm run audit -- CODE.',
+  })
+  @ApiOkResponse({ type: LineAuditDto })
+  async audit(@Param() { code }: LineCodeParamDto): Promise<LineAuditDto> {
+    return this.redisCall(() =>
+      auditLine(this.kafka, this.redis, this.env.KAFKA_TOPIC_PREFIX, code),
+    );
   }
 
   @Get(':code')

@@ -1,6 +1,31 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsISO8601, IsNumber, Max, Min, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsInt,
+  IsNumber,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  ValidateIf,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 import { ApiRequestBodySchema } from '../queue/queue.dto';
+
+/** JSON Schema's `date-time` (RFC 3339 section 5.6). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+@ValidatorConstraint({ name: 'parsesAsDate' })
+class ParsesAsDate implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && Number.isFinite(Date.parse(value));
+  }
+  defaultMessage(): string {
+    return 'opensAt is not a real date and time';
+  }
+}
 
 /** Optional, but not nullable: null would be stored as "" and read back as 0. */
 const IfPresent = () => ValidateIf((_dto: object, value: unknown) => value !== undefined);
@@ -57,14 +82,17 @@ export class LineSettingsPatchDto {
       '(GET /api/lines/{code}/draw). A line that has drawn already cannot be rescheduled (409)',
   })
   @IfPresent()
-  @IsISO8601({ strict: true }, { message: 'opensAt must be an ISO 8601 date-time' })
+  @IsString()
+  @Matches(RFC3339, { message: 'opensAt must be an RFC 3339 date-time, e.g. 2026-11-23T15:00:00Z' })
+  @Validate(ParsesAsDate)
   opensAt?: string;
 
   @ApiPropertyOptional({
     example: true,
     description:
-      'With opensAt: take first requests before the opening into a pre-queue, placed by a random draw at ' +
-      'the opening (default true); false refuses them (409 LINE_NOT_OPEN) until then',
+      'Take first requests before the opening into a pre-queue, placed by a random draw at the opening ' +
+      '(default true with opensAt); false refuses them (409 LINE_NOT_OPEN) until then. Alone, it changes a ' +
+      'scheduled line (409 NOT_SCHEDULED otherwise)',
   })
   @IfPresent()
   @IsBoolean()
@@ -115,4 +143,23 @@ export class LineReportDto {
       'The schedule and pre-queue draw, when the line was scheduled (as GET /api/lines/{code}/draw)',
   })
   draw?: Record<string, unknown> | null;
+}
+
+export class LineAuditDto {
+  @ApiProperty({ example: 'A0001' }) line: string;
+  @ApiProperty({ description: 'Ticket records in the line topic' }) written: number;
+  @ApiProperty({ description: 'Admitted in turn (the admission log)' }) admitted: number;
+  @ApiProperty({ description: 'Holders skipped as abandoned, admitted on their return' })
+  rejoined: number;
+  @ApiProperty() skippedCancelled: number;
+  @ApiProperty() skippedAbandoned: number;
+  @ApiProperty({ description: 'Neither admitted nor skipped yet' }) undecided: number;
+  @ApiProperty({ description: 'Admitted before an earlier ticket: must be 0' }) outOfOrder: number;
+  @ApiProperty({ description: 'Admitted twice: must be 0' }) admittedTwice: number;
+  @ApiProperty({ description: 'Passes spent on an issued coupon' }) issued: number;
+  @ApiProperty({ description: 'Longest time from record to admission, ms' }) largestWaitMs: number;
+  @ApiProperty({
+    description: 'The admission log was trimmed; its oldest entries were not checked',
+  })
+  logTrimmed: boolean;
 }

@@ -127,6 +127,20 @@ export class DrawService implements OnModuleInit, OnApplicationShutdown {
     return (await this.info(line))!;
   }
 
+  /** Turns a scheduled line's pre-queue on or off (409 when it is not scheduled, or drawn). */
+  async setPreQueue(line: string, preQueue: boolean): Promise<void> {
+    const status = await this.redis.hget(RedisKeys.lineDraw(line), 'status');
+    if (status !== 'scheduled') {
+      throw new DomainError(
+        409,
+        status === 'done' ? 'ALREADY_DRAWN' : 'NOT_SCHEDULED',
+        `Line ${line} is not waiting for its opening: give opensAt to schedule it`,
+      );
+    }
+    await this.redis.hset(RedisKeys.lineDraw(line), 'preQueue', preQueue ? '1' : '0');
+    this.cache.delete(line);
+  }
+
   /**
    * The public view of a line's schedule and draw; null for a line never
    * scheduled. The same cached view first requests follow: a schedule, or the

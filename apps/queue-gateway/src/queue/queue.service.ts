@@ -185,9 +185,11 @@ export class QueueService implements OnModuleInit {
     const placed = await this.placed(claims);
     if (placed.waitingForDraw) {
       const { pollAfterMs } = await this.preNumbers(claims);
-      throw new UnavailableError(
+      throw new DomainError(
+        409,
+        'NOT_PLACED_YET',
         'This pre-queue ticket has no place in the line until the draw: poll its status until then',
-        Math.ceil(pollAfterMs / 1000),
+        { retryAfterSeconds: Math.ceil(pollAfterMs / 1000) },
       );
     }
     return placed.claims;

@@ -73,7 +73,11 @@ export class TicketsController {
   @ApiOkResponse({ description: 'An event stream' })
   @ApiServiceUnavailableResponse({
     description:
-      'This process holds SSE_MAX_CONNECTIONS streams already, or a pre-queue ticket is not placed until the draw: poll instead (Retry-After)',
+      'This process holds SSE_MAX_CONNECTIONS streams already: poll instead (Retry-After)',
+  })
+  @ApiConflictResponse({
+    description:
+      'NOT_PLACED_YET: a pre-queue ticket has no place to follow until the draw; poll its status (Retry-After)',
   })
   async stream(
     @Param() { uuid }: TicketUuidParamDto,
