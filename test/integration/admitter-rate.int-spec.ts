@@ -126,4 +126,24 @@ describe('admitter: rate, runtime settings and capacity', () => {
       tickets.slice(2).map((t) => t.uuid),
     );
   });
+
+  it('pauses within one admission round: nothing written after a pause is admitted', async () => {
+    const line = 'PAUSE2';
+    await world.setSettings(line, { ratePerSec: 40, burst: 1 });
+    await world.createLine(line);
+    await world.enqueueMany(line, 200);
+    await waitFor(async () => (await world.admissions(line)).length >= 10, 15_000, '10 admitted');
+
+    // What the admin API does for a pause: write ratePerSec 0. Then someone new arrives.
+    await world.setSettings(line, { ratePerSec: 0 });
+    const atPause = (await world.admissions(line)).length;
+    const [after] = await world.enqueue(line, [0]);
+    // The admitter's cached settings (re-read every second) would still say 40/s.
+    const since = Date.now();
+    await waitFor(() => Date.now() > since + 1500, 3000, 'a second and a half');
+    const admissions = await world.admissions(line);
+    // At most the one decision already in flight when the pause was written.
+    expect(admissions.length).toBeLessThanOrEqual(atPause + 1);
+    expect(admissions.map((a) => a.uuid)).not.toContain(after!.uuid);
+  });
 });

@@ -17,12 +17,15 @@
  * `since`: a holder is abandoned only after a whole window in which the
  * gateways were listening and the holder said nothing.
  *
- * The gap is half the abandon window: clients are told to poll (and event
- * streams beat) at least every third of it, so a line with any live holder
- * pulses more often than that. Gateways and admitters must share
+ * The gap is two thirds of the abandon window: a gateway that has heard from
+ * any holder within the window pulses at every flush (twice a second), so only
+ * a gateway that is down, cut off from Redis or hearing from nobody falls
+ * silent; and the silence is seen a third of a window before a holder who
+ * beat just before it could be abandoned. Gateways and admitters must share
  * ABANDON_AFTER_SECONDS (the chart sets both from one value).
  */
-export const pulseGapMs = (abandonAfterSeconds: number): number => abandonAfterSeconds * 500;
+export const pulseGapMs = (abandonAfterSeconds: number): number =>
+  Math.round((abandonAfterSeconds * 2000) / 3);
 
 export const PULSE_FIELDS = { last: 'last', since: 'since' } as const;
 

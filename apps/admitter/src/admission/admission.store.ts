@@ -33,10 +33,11 @@ export interface DecideResult {
   outcomes: Outcome[];
   /**
    * Why it stopped before the end: out of tokens, the active set is full, the
-   * round's abandonment skips are used up, or the gateways' pulse is silent
-   * (nothing decided: silence from holders is no evidence then).
+   * round's abandonment skips are used up, the line was paused (its stored rate
+   * is 0, read in the same script), or the gateways' pulse is silent (nothing
+   * decided: silence from holders is no evidence then).
    */
-  stop: 'done' | 'token' | 'full' | 'skips' | 'silent';
+  stop: 'done' | 'token' | 'full' | 'skips' | 'silent' | 'paused';
 }
 
 export interface DecideLimits {
@@ -71,11 +72,14 @@ local ttl = tonumber(ARGV[6])
 local gapMs = tonumber(ARGV[7])
 local maxSkip = tonumber(ARGV[8])
 local maxLen = ARGV[9]
+-- A pause (ratePerSec 0 written by the admin API) holds from the very next
+-- decision, not from the admitter's next settings refresh.
+local paused = tonumber(redis.call('HGET', KEYS[5], 'ratePerSec')) == 0
 local pulse = redis.call('HMGET', KEYS[4], '${P.last}', '${P.since}')
 local last = tonumber(pulse[1])
 if not last or now - last > gapMs then return {'', 'silent'} end
 local since = tonumber(pulse[2]) or last
-local n = #KEYS - 4
+local n = #KEYS - 5
 local out = {}
 local admitted = 0
 local skips = 0
@@ -87,7 +91,7 @@ local function finish(stop)
   return {table.concat(out), stop}
 end
 for i = 1, n do
-  local key = KEYS[4 + i]
+  local key = KEYS[5 + i]
   local base = 9 + (i - 1) * 4
   local uuid = ARGV[base + 1]
   local ts = tonumber(ARGV[base + 4])
@@ -111,6 +115,7 @@ for i = 1, n do
       skips = skips + 1
       out[i] = 'B'
     else
+      if paused then return finish('paused') end
       if admitted >= maxAdmit then return finish('token') end
       if maxActive > 0 and redis.call('ZCARD', KEYS[1]) >= maxActive then
         return finish('full')
@@ -152,6 +157,7 @@ export class AdmissionStore {
       RedisKeys.lineAdmissions(line),
       RedisKeys.lineStats(line),
       RedisKeys.pulse(),
+      RedisKeys.lineSettings(line),
     ];
     for (const h of heads) keys.push(RedisKeys.ticket(h.uuid));
     const args: (string | number)[] = [

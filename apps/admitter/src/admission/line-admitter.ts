@@ -241,6 +241,11 @@ export class LineAdmitter {
       return { waitMs: Math.max(1, Math.min(ms, options.settingsRefreshMs)), interruptible: false };
     }
     if (result.stop === 'full') return { waitMs: options.capacityPollMs, interruptible: false };
+    if (result.stop === 'paused') {
+      // Paused in Redis since the last settings read: take the new settings now.
+      this.settingsAt = 0;
+      return { waitMs: options.capacityPollMs, interruptible: false };
+    }
     return { waitMs: 0, interruptible: false };
   }
 

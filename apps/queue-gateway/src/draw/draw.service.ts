@@ -117,6 +117,8 @@ export class DrawService implements OnModuleInit, OnApplicationShutdown {
     if (done === 'done') {
       throw new DomainError(409, 'ALREADY_DRAWN', `Line ${line} has already opened and drawn`);
     }
+    // The pre-queue topic exists before the crowd does (as a line topic exists before its line opens).
+    if (preQueue) await this.log.ensureTopic(preQueueTopic(this.env.KAFKA_TOPIC_PREFIX, line));
     await this.redis
       .multi()
       .hsetnx(key, 'seed', seed)

@@ -57,6 +57,7 @@ export class HeartbeatBuffer implements OnModuleInit, OnApplicationShutdown {
   private readonly beats: BeatingRedis;
 
   private readonly gapMs: number;
+  private readonly windowMs: number;
 
   constructor(@Inject(REDIS) redis: Redis, env: Env) {
     if (!('wrBeat' in redis)) {
@@ -65,12 +66,17 @@ export class HeartbeatBuffer implements OnModuleInit, OnApplicationShutdown {
     }
     this.beats = redis as BeatingRedis;
     this.gapMs = pulseGapMs(env.ABANDON_AFTER_SECONDS);
+    this.windowMs = env.ABANDON_AFTER_SECONDS * 1000;
   }
 
   /** Beats dropped because {@link HEARTBEAT_PENDING_MAX} were waiting. */
   dropped = 0;
 
+  /** When this gateway last heard from any holder. */
+  private lastTouchAt = 0;
+
   touch(uuid: string, at = Date.now()): void {
+    this.lastTouchAt = at;
     if (this.pending.size >= HEARTBEAT_PENDING_MAX && !this.pending.has(uuid)) {
       if (this.dropped++ === 0) this.logger.warn('heartbeat buffer full: dropping new beats');
       return;
@@ -93,7 +99,14 @@ export class HeartbeatBuffer implements OnModuleInit, OnApplicationShutdown {
   }
 
   async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0) {
+      // Nothing to write, but holders were heard from within the window: keep
+      // the pulse going, so a lull between beats is not taken for an outage.
+      if (Date.now() - this.lastTouchAt < this.windowMs) {
+        await this.beats.wrPulse(RedisKeys.pulse(), Date.now(), this.gapMs).catch(() => undefined);
+      }
+      return;
+    }
     const batch = this.pending;
     this.pending = new Map();
     const calls: Promise<number>[] = [];

@@ -113,7 +113,8 @@ export class QueueService implements OnModuleInit {
     const pre = phase === 'prequeue';
     const topic = pre ? preQueueTopic(this.env.KAFKA_TOPIC_PREFIX, line) : this.topic(line);
     // Topic and view first: if Kafka is down we fail here, before anything is written.
-    await this.kafkaReady(topic);
+    // (A pre-queue ticket's numbers come from the draw, not from the offsets view.)
+    await this.kafkaReady(topic, !pre);
     const place = await this.claimPlace(line, userId);
     if (place !== null && typeof place === 'object') return place;
     let ticket: string;
@@ -127,7 +128,7 @@ export class QueueService implements OnModuleInit {
         value: JSON.stringify(record),
       });
       this.metrics.ticketsWritten.inc({ line });
-      this.view.observeWrite(topic, partition, offset);
+      if (!pre) this.view.observeWrite(topic, partition, offset);
       this.heartbeats.touch(uuid);
       const mark = pre ? { pre: true as const } : {};
       ticket = await this.signer.sign({ uuid, line, partition, offset, sub: userId, ...mark });
@@ -473,10 +474,10 @@ export class QueueService implements OnModuleInit {
     return lineTopic(this.env.KAFKA_TOPIC_PREFIX, line);
   }
 
-  private async kafkaReady(topic: string): Promise<void> {
+  private async kafkaReady(topic: string, tracked = true): Promise<void> {
     try {
       await this.log.ensureTopic(topic);
-      await this.view.track(topic);
+      if (tracked) await this.view.track(topic);
     } catch (error) {
       throw error instanceof UnavailableError
         ? error
