@@ -226,9 +226,11 @@ describe('gateway for browsers: SSE, cached line state, ticket cookie (real Kafk
     await heldStream.waitForEnd();
     // Skipped as abandoned (the gateways' pulse was alive: the others' streams beat)...
     const redis = app.get<Redis>(REDIS);
-    expect(await redis.hget(RedisKeys.ticket(dropped.uuid), TicketFields.skipped)).toBe(
-      'abandoned',
-    );
+    const droppedState = await redis.hgetall(RedisKeys.ticket(dropped.uuid));
+    // (the whole hash and the times, so a failure says what happened)
+    expect({ ...droppedState, droppedAt: since, now: Date.now() }).toMatchObject({
+      skipped: 'abandoned',
+    });
     // ...but back within ABANDON_GRACE_SECONDS: admitted at once, not told 410.
     expect((await status(dropped)).status).toBe('admitted');
     expect(await redis.hget(RedisKeys.lineStats(LINE), 'rejoined')).toBe('1');

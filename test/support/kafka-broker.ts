@@ -1,14 +1,14 @@
 // A private, throw-away Kafka broker (KRaft, single node) for tests that must
 // stop and restart Kafka: same jars and template as scripts/services.sh, its
 // own temp data dir and free ports. The shared broker on 9092 is never touched.
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, ROOT, waitFor } from './common';
+import { freePort, ROOT } from './common';
+import { LocalServer } from './local-server';
 
 const KAFKA = join(ROOT, 'tools', 'kafka');
 const javaArgs = (heap: string) => [
@@ -21,23 +21,14 @@ const javaArgs = (heap: string) => [
   `${join(KAFKA, 'target', 'libs')}/*`,
 ];
 
-const portOpen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-
-export class KafkaBroker {
-  private process?: ChildProcess;
-
+export class KafkaBroker extends LocalServer {
   private constructor(
     readonly dir: string,
-    readonly port: number,
+    port: number,
     readonly controllerPort: number,
-  ) {}
+  ) {
+    super(port);
+  }
 
   get brokers(): string {
     return `127.0.0.1:${this.port}`;
@@ -85,30 +76,7 @@ export class KafkaBroker {
     );
     child.stdout.pipe(out);
     child.stderr.pipe(out);
-    this.process = child;
-    child.once('exit', () => {
-      if (this.process === child) this.process = undefined;
-    });
-    await waitFor(
-      async () => {
-        if (!this.process) throw new Error(`broker exited; see ${this.log}`);
-        return portOpen(this.port);
-      },
-      timeoutMs,
-      `test broker on ${this.brokers}`,
-      200,
-    );
-  }
-
-  /** Kills the broker outright (a crash, not a clean shutdown) and waits until it is gone. */
-  async kill(): Promise<void> {
-    const child = this.process;
-    if (!child) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
-    this.process = undefined;
-    await waitFor(async () => !(await portOpen(this.port)), 10_000, 'broker port closed');
+    await this.started(child, `test broker on ${this.brokers} (log: ${this.log})`, timeoutMs, 200);
   }
 
   async destroy(): Promise<void> {

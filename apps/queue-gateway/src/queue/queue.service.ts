@@ -342,7 +342,9 @@ export class QueueService implements OnModuleInit {
           : 'waiting';
       return { ...base, status: waiting };
     }
-    const state = await this.holderState(claims);
+    // Only a holder who asks (beat) is back; the event hub resolving an
+    // outcome for a stream is not evidence that anyone is there.
+    const state = beat ? await this.holderState(claims) : await this.readState(uuid);
     return {
       ...base,
       status: this.admittedStatus(state),

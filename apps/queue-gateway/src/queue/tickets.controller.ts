@@ -84,8 +84,12 @@ export class TicketsController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const claims = await this.queue.holderFromRequest(req.headers, uuid);
-    await this.events.open(await this.queue.streamClaims(claims), reply);
+    const claims = await this.queue.streamClaims(
+      await this.queue.holderFromRequest(req.headers, uuid),
+    );
+    // Opening a stream is the holder asking: a beat (and a rejoin within the grace window).
+    await this.queue.statusOf(claims, true);
+    await this.events.open(claims, reply);
   }
 
   @Post('tickets/:uuid/heartbeat')
