@@ -43,21 +43,12 @@ REPORTS="$ROOT/reports"
 say() { printf '[fuzz] %s\n' "$*"; }
 die() { printf '[fuzz] ERROR: %s\n' "$*" >&2; exit 2; }
 
+. "$ROOT/scripts/venv.sh"
 # Admin writes and garbage are only ever sent to this machine.
-case "$HOST" in
-  http://127.*|http://localhost[:/]*|http://localhost|http://\[::1\]*) ;;
-  *) [ "${FUZZ_ALLOW_REMOTE:-0}" = 1 ] || die "HOST=$HOST is not a loopback address (set FUZZ_ALLOW_REMOTE=1 only for a stack you own)";;
-esac
+loopback_only "$HOST" FUZZ_ALLOW_REMOTE
 
 # ---- schemathesis, pinned, in the project's virtualenv (shared with Locust) -------
-want="$(cat locust/requirements.txt scripts/fuzz-requirements.txt | sha256sum | cut -d' ' -f1)"
-if [ ! -x "$VENV/bin/schemathesis" ] || [ "$(cat "$VENV/.fuzz-requirements.sha256" 2>/dev/null)" != "$want" ]; then
-  say "installing schemathesis into $VENV (pinned: scripts/fuzz-requirements.txt with locust/requirements.txt)"
-  python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-  "$VENV/bin/pip" install -q --disable-pip-version-check \
-    -r locust/requirements.txt -r scripts/fuzz-requirements.txt || die "pip install failed"
-  echo "$want" >"$VENV/.fuzz-requirements.sha256"
-fi
+ensure_venv schemathesis .fuzz-requirements.sha256 locust/requirements.txt scripts/fuzz-requirements.txt
 
 # ---- the gateway must answer (--stack: start it) -----------------------------------
 ready() { curl -fsS -m 2 "$HOST/health/ready" >/dev/null 2>&1; }

@@ -36,20 +36,12 @@ REPORTS="$ROOT/reports"
 say() { printf '[load] %s\n' "$*"; }
 die() { printf '[load] ERROR: %s\n' "$*" >&2; exit 2; }
 
+. "$ROOT/scripts/venv.sh"
 # Load is only ever sent to this machine: a swarm aimed elsewhere is refused.
-case "$HOST" in
-  http://127.*|http://localhost[:/]*|http://localhost|http://\[::1\]*) ;;
-  *) [ "${LOAD_ALLOW_REMOTE:-0}" = 1 ] || die "HOST=$HOST is not a loopback address (set LOAD_ALLOW_REMOTE=1 only for a stack you own)";;
-esac
+loopback_only "$HOST" LOAD_ALLOW_REMOTE
 
 # ---- Locust, pinned, in a git-ignored virtualenv -----------------------------
-want="$(sha256sum locust/requirements.txt | cut -d' ' -f1)"
-if [ ! -x "$VENV/bin/locust" ] || [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
-  say "installing Locust into $VENV (pinned: locust/requirements.txt)"
-  python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r locust/requirements.txt || die "pip install failed"
-  echo "$want" >"$VENV/.requirements.sha256"
-fi
+ensure_venv locust .requirements.sha256 locust/requirements.txt
 
 # ---- the stack must already run ------------------------------------------------
 ready=0

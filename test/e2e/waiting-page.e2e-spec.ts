@@ -432,6 +432,11 @@ describe('the waiting page in a real browser (gateway + admitter + coupon servic
     await joinAs(page, 'sol');
     expect(await attr(page, 'eta')).toBe('draw');
     expect(await text(page, 'eta')).toMatch(/^The draw is at .+: everyone here before then/);
+    await page.waitForFunction(
+      (sel) => document.querySelector(sel)?.getAttribute('data-value') === 'scheduled',
+      by('state'),
+    );
+    expect(await text(page, 'state')).toBe('Opens soon: pre-queue');
     await shot(page, 'pre-queue');
 
     // Nobody triggers the draw: at opensAt the page polls its way to a real place.

@@ -106,6 +106,10 @@ describe('scheduled line with a pre-queue and an auditable draw', () => {
     expect(scheduled.status).toBe(200);
     await scheduledEverywhere(LINE);
     const before = (await http(1).get(`/api/lines/${LINE}/draw`)).body;
+    // The public line state (the lines list, the page) says so too.
+    const lineState = async () => (await http(1).get(`/api/lines/${LINE}`)).body;
+    await waitFor(async () => (await lineState()).state === 'scheduled', 10_000, 'the line state');
+    expect(await lineState()).toMatchObject({ state: 'scheduled', opensAt });
     expect(before).toMatchObject({ status: 'scheduled', opensAt, seed: null });
     expect(before.commitment).toMatch(/^[0-9a-f]{64}$/);
 
@@ -148,6 +152,11 @@ describe('scheduled line with a pre-queue and an auditable draw', () => {
       200,
     );
     expect(after.drawnAt).toBeGreaterThanOrEqual(opensAt);
+    await waitFor(
+      async () => (await lineState()).state === 'paused', // drawn; the admin's rate is still 0
+      10_000,
+      'the line state after the draw',
+    );
     expect(after.entrants).toBe(30);
     expect(createHash('sha256').update(Buffer.from(after.seed, 'hex')).digest('hex')).toBe(
       before.commitment,

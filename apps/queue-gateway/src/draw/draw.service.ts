@@ -14,6 +14,7 @@ import {
   TICKET_STATE_TTL_SECONDS,
 } from '@app/queue';
 import { REDIS } from '@app/redis';
+import { CatalogCache } from '../queue/catalog-cache';
 
 /** Record header of a draw record in the line topic: its index in the drawn order. */
 export const DRAW_HEADER = 'wr-draw';
@@ -88,14 +89,13 @@ export class DrawService implements OnModuleInit, OnApplicationShutdown {
   private readonly placements = new Map<string, { partition: number; offset: number }>();
   private timer?: NodeJS.Timeout;
   private running = false;
-  /** The lines to watch (the catalogue's codes); set by the queue module. */
-  lines: () => string[] = () => [];
 
   constructor(
     private readonly env: Env,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly kafka: KafkaClient,
     private readonly log: TicketLog,
+    private readonly catalog: CatalogCache,
   ) {
     this.lock = new RedisLock(redis, 'draw');
   }
@@ -221,7 +221,7 @@ export class DrawService implements OnModuleInit, OnApplicationShutdown {
     if (this.running) return;
     this.running = true;
     try {
-      for (const line of this.lines()) {
+      for (const line of this.catalog.codes()) {
         const d = await this.stored(line, 0);
         if (!d) continue;
         const now = Date.now();

@@ -8,7 +8,7 @@ import { lineTopic, readLineSettings, RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
 import { CatalogCache } from './catalog-cache';
 
-export const LINE_STATES = ['open', 'paused', 'sold_out'] as const;
+export const LINE_STATES = ['scheduled', 'open', 'paused', 'sold_out'] as const;
 export type LineStateName = (typeof LINE_STATES)[number];
 
 /** What anyone may know about a line: the body of GET /api/lines/{code} and of the SSE `line` event. */
@@ -22,6 +22,8 @@ export interface LineState {
   remaining: number;
   quantity: number;
   soldOut: boolean;
+  /** A scheduled line (state `scheduled`): epoch ms of its opening and pre-queue draw. */
+  opensAt: number | null;
   /** Epoch ms of the offsets refresh that produced these numbers (they are unchanged since). */
   refreshedAt: number;
 }
@@ -66,6 +68,9 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
   private readonly listeners: Array<(line: string, snapshot: LineSnapshot) => void> = [];
   private timer?: NodeJS.Timeout;
   private settingsFailing = false;
+
+  /** Scheduled lines (not drawn yet) and their opening, re-read with the settings. */
+  private readonly opensAt = new Map<string, number>();
 
   constructor(
     private readonly env: Env,
@@ -164,9 +169,16 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
     const coupon = this.catalog.get(line);
     const configured = this.configuredRates.get(line) ?? this.env.ADMISSION_RATE_PER_SEC;
     const soldOut = coupon?.remaining === 0;
+    const opensAt = this.opensAt.get(line) ?? null;
     const state: LineState = {
       line,
-      state: soldOut ? 'sold_out' : configured <= 0 ? 'paused' : 'open',
+      state: soldOut
+        ? 'sold_out'
+        : opensAt !== null
+          ? 'scheduled'
+          : configured <= 0
+            ? 'paused'
+            : 'open',
       partitions: v.partitions.map((p, partition) => ({
         partition,
         committedOffset: p?.committedOffset ?? 0,
@@ -178,6 +190,7 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
       remaining: coupon?.remaining ?? 0,
       quantity: coupon?.quantity ?? 0,
       soldOut,
+      opensAt,
       refreshedAt: 0,
     };
     const core = JSON.stringify(state);
@@ -200,15 +213,21 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
     const lines = [...this.snapshots.keys()];
     if (lines.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const line of lines) pipeline.hget(RedisKeys.lineSettings(line), 'ratePerSec');
+    for (const line of lines) {
+      pipeline.hget(RedisKeys.lineSettings(line), 'ratePerSec');
+      pipeline.hmget(RedisKeys.lineDraw(line), 'status', 'opensAt');
+    }
     try {
       const results = (await pipeline.exec()) ?? [];
       lines.forEach((line, i) => {
-        const raw = results[i]?.[1] as string | null | undefined;
+        const raw = results[2 * i]?.[1] as string | null | undefined;
         this.configuredRates.set(
           line,
           readLineSettings({ ratePerSec: raw }, this.env).settings.ratePerSec,
         );
+        const [status, opensAt] = (results[2 * i + 1]?.[1] as (string | null)[] | null) ?? [];
+        if (status === 'scheduled' && opensAt) this.opensAt.set(line, Number(opensAt));
+        else this.opensAt.delete(line);
       });
       this.settingsFailing = false;
     } catch (error) {

@@ -175,7 +175,13 @@ export class LinePartitionDto {
 
 export class LineStateDto {
   @ApiProperty({ example: 'A0001' }) line: string;
-  @ApiProperty({ enum: ['open', 'paused', 'sold_out'] }) state: string;
+  @ApiProperty({ enum: ['scheduled', 'open', 'paused', 'sold_out'] }) state: string;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'A scheduled line: epoch ms of its opening (and pre-queue draw)',
+  })
+  opensAt: number | null;
   @ApiProperty({ type: [LinePartitionDto] }) partitions: LinePartitionDto[];
   @ApiProperty({ example: 3800, description: 'Tickets written and not yet admitted' })
   waiting: number;

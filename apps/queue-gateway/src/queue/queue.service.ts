@@ -83,7 +83,6 @@ export class QueueService implements OnModuleInit {
       this.lines.update(line, v);
     };
     this.events.resolveStatus = (claims) => this.statusOf(claims);
-    this.draws.lines = () => this.catalog.codes();
     // Every gateway's cancellations: waiting polls here answer "cancelled" at
     // once, and this gateway's streams of the ticket end.
     this.cancellations.onCancelled = (answer) => {

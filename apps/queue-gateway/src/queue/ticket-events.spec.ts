@@ -15,6 +15,7 @@ const line = (ratePerSec: number | null, partitions = 1): LineState => ({
   remaining: 1,
   quantity: 1,
   soldOut: false,
+  opensAt: null,
   refreshedAt: 0,
 });
 

@@ -36,7 +36,8 @@ export interface TicketStatus extends Numbers {
 /** GET /api/lines/{code}, the SSE `line` event. */
 export interface LineState {
   line: string;
-  state: 'open' | 'paused' | 'sold_out';
+  state: 'scheduled' | 'open' | 'paused' | 'sold_out';
+  opensAt?: number | null;
   partitions: Array<{ partition: number; committedOffset: number; endOffset: number }>;
   waiting: number;
   ratePerSec: number | null;

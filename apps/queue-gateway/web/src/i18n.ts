@@ -14,6 +14,7 @@ const TEXT = {
   loading: ['Loading…', '불러오는 중…'],
   pageTitle: ['Waiting room', '대기실'],
   couponTitle: ['Coupon {code}', '{code} 쿠폰'],
+  scheduled: ['Opens soon: pre-queue', '오픈 예정: 사전 대기'],
   open: ['Open', '진행 중'],
   paused: ['Paused', '일시 중지'],
   sold_out: ['Sold out', '품절'],
