@@ -11,7 +11,8 @@
 #   - docker-compose.yml loaded by compose-go (the library `docker compose` uses:
 #     compose-spec schema, interpolation, references) plus key checks; the Dockerfile
 #     parsed and linted by buildkit's parser and linter (the `docker build --check` rules
-#     that need no build context)
+#     that need no build context); the checker is tools/static-check, a Go module whose
+#     own go vet and go test run here first
 # Tools are built once from the Go module proxy into .local/bin (pinned; the go build
 # cache makes reruns fast). Idempotent. Ends with an "N passed, N failed" line.
 set -uo pipefail
@@ -21,9 +22,6 @@ cd "$ROOT"
 HELM_VERSION=v3.21.3
 KUBECONFORM_VERSION=v0.7.0
 HELM_UNITTEST_VERSION=v1.1.2
-COMPOSE_GO_VERSION=v2.16.2
-BUILDKIT_VERSION=v0.34.2
-PATTERNMATCHER_VERSION=v0.6.1
 KUBERNETES_VALIDATE_VERSION=1.37.0
 # Oldest (Chart.yaml kubeVersion) and newest Kubernetes the manifests are validated against.
 KUBE_VERSIONS=(1.25.0 1.37.0)
@@ -83,336 +81,12 @@ build_helm_unittest() {
 }
 build_once helm-unittest "$HELM_UNITTEST_VERSION minor=$K8S_DEFAULT_MINOR" build_helm_unittest
 
-# The compose/Dockerfile checker: a small Go program over compose-go and buildkit.
-STATIC_SRC="$LOCAL/static-check"
-write_static_check() {
-  mkdir -p "$STATIC_SRC"
-  cat >"$STATIC_SRC/go.mod" <<GOMOD
-module waiting-room/static-check
-
-go 1.24
-
-require (
-	github.com/compose-spec/compose-go/v2 $COMPOSE_GO_VERSION
-	github.com/moby/buildkit $BUILDKIT_VERSION
-	github.com/moby/patternmatcher $PATTERNMATCHER_VERSION
-)
-GOMOD
-  cat >"$STATIC_SRC/main.go" <<'GOSRC'
-// Static checks of docker-compose.yml and the Dockerfile, without a Docker engine.
-// compose-go is the loader `docker compose` itself uses (schema, interpolation,
-// references); buildkit's parser and linter are what `docker build --check` runs.
-package main
-
-import (
-	"context"
-	"fmt"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
-
-	"github.com/compose-spec/compose-go/v2/cli"
-	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/linter"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/patternmatcher"
-	"github.com/moby/patternmatcher/ignorefile"
-)
-
-var failed bool
-
-func check(name string, err error) {
-	if err != nil {
-		failed = true
-		fmt.Printf("FAIL %s: %v\n", name, err)
-		return
-	}
-	fmt.Printf("PASS %s\n", name)
-}
-
-func errorf(ok bool, format string, a ...any) error {
-	if ok {
-		return nil
-	}
-	return fmt.Errorf(format, a...)
-}
-
-func loadCompose(dir string, env []string) (*types.Project, error) {
-	opts, err := cli.NewProjectOptions(
-		[]string{filepath.Join(dir, "docker-compose.yml")},
-		cli.WithWorkingDirectory(dir),
-		cli.WithEnv(env),
-		cli.WithProfiles([]string{"load"}),
-	)
-	if err != nil {
-		return nil, err
-	}
-	return opts.LoadProject(context.Background())
-}
-
-func env(s types.ServiceConfig, key string) string {
-	if v, ok := s.Environment[key]; ok && v != nil {
-		return *v
-	}
-	return ""
-}
-
-func dependsOn(s types.ServiceConfig, target, condition string) error {
-	d, ok := s.DependsOn[target]
-	return errorf(ok && d.Condition == condition, "%s must depend on %s with condition %s (has %+v)", s.Name, target, condition, s.DependsOn)
-}
-
-func composeChecks(dir string) {
-	secrets := []string{
-		"TICKET_SECRET=static-check-ticket-secret-0123456789abcdef",
-		"ADMIN_TOKEN=static-check-admin-token",
-		"COUPON_SERVICE_TOKEN=static-check-coupon-service-token",
-		"POSTGRES_PASSWORD=static-check-password",
-	}
-	p, err := loadCompose(dir, secrets)
-	check("compose: loads and validates against the compose specification", err)
-	if err != nil {
-		return
-	}
-	_, err = loadCompose(dir, secrets[1:])
-	check("compose: refuses to start without TICKET_SECRET", errorf(err != nil && strings.Contains(err.Error(), "TICKET_SECRET"), "expected a TICKET_SECRET error, got %v", err))
-	withoutCouponToken := slices.DeleteFunc(slices.Clone(secrets), func(s string) bool { return strings.HasPrefix(s, "COUPON_SERVICE_TOKEN=") })
-	_, err = loadCompose(dir, withoutCouponToken)
-	check("compose: refuses to start without COUPON_SERVICE_TOKEN", errorf(err != nil && strings.Contains(err.Error(), "COUPON_SERVICE_TOKEN"), "expected a COUPON_SERVICE_TOKEN error, got %v", err))
-
-	want := []string{"kafka", "redis", "postgres", "migrate", "coupon-service", "admitter", "queue-gateway", "locust-master", "locust-worker"}
-	var missing []string
-	for _, name := range want {
-		if _, ok := p.Services[name]; !ok {
-			missing = append(missing, name)
-		}
-	}
-	check("compose: has every service", errorf(len(missing) == 0, "missing %v", missing))
-
-	k := p.Services["kafka"]
-	check("compose: kafka is apache/kafka:4.1.1 in KRaft mode with replication factor 1",
-		errorf(k.Image == "apache/kafka:4.1.1" && env(k, "KAFKA_PROCESS_ROLES") == "broker,controller" &&
-			env(k, "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR") == "1" && env(k, "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR") == "1",
-			"kafka: image %q roles %q", k.Image, env(k, "KAFKA_PROCESS_ROLES")))
-
-	for _, name := range []string{"kafka", "redis", "postgres", "coupon-service", "admitter", "queue-gateway"} {
-		s := p.Services[name]
-		check("compose: "+name+" has a healthcheck", errorf(s.HealthCheck != nil && len(s.HealthCheck.Test) > 0 && !s.HealthCheck.Disable, "no healthcheck"))
-	}
-
-	apps := map[string]string{
-		"migrate":        "dist/apps/coupon-service/src/migrate.js",
-		"coupon-service": "dist/apps/coupon-service/src/main.js",
-		"admitter":       "dist/apps/admitter/src/main.js",
-		"queue-gateway":  "dist/apps/queue-gateway/src/main.js",
-	}
-	for name, entry := range apps {
-		s := p.Services[name]
-		check("compose: "+name+" builds the Dockerfile and runs "+entry, errorf(
-			s.Build != nil && s.Build.Dockerfile == "Dockerfile" && len(s.Command) == 2 && s.Command[0] == "node" && s.Command[1] == entry,
-			"build %+v command %v", s.Build, s.Command))
-		check("compose: "+name+" is hardened (read-only, no capabilities, listens on 0.0.0.0)", errorf(
-			s.ReadOnly && slices.Contains(s.CapDrop, "ALL") && env(s, "GATEWAY_HOST") == "0.0.0.0" && env(s, "TICKET_SECRET") != "",
-			"read_only=%v cap_drop=%v GATEWAY_HOST=%q", s.ReadOnly, s.CapDrop, env(s, "GATEWAY_HOST")))
-	}
-	check("compose: coupon-service listens on all interfaces", errorf(env(p.Services["coupon-service"], "COUPON_SERVICE_BIND_HOST") == "0.0.0.0", "COUPON_SERVICE_BIND_HOST"))
-	for _, name := range []string{"coupon-service", "queue-gateway"} {
-		check("compose: "+name+" gets COUPON_SERVICE_TOKEN", errorf(env(p.Services[name], "COUPON_SERVICE_TOKEN") == "static-check-coupon-service-token", "COUPON_SERVICE_TOKEN=%q", env(p.Services[name], "COUPON_SERVICE_TOKEN")))
-	}
-	check("compose: the gateway dials coupon-service by name", errorf(env(p.Services["queue-gateway"], "COUPON_SERVICE_HOST") == "coupon-service", "COUPON_SERVICE_HOST"))
-
-	check("compose: migrate waits for a healthy postgres", dependsOn(p.Services["migrate"], "postgres", types.ServiceConditionHealthy))
-	check("compose: coupon-service starts after the migration succeeded", dependsOn(p.Services["coupon-service"], "migrate", types.ServiceConditionCompletedSuccessfully))
-	check("compose: coupon-service waits for healthy redis", dependsOn(p.Services["coupon-service"], "redis", types.ServiceConditionHealthy))
-	check("compose: admitter waits for a healthy kafka", dependsOn(p.Services["admitter"], "kafka", types.ServiceConditionHealthy))
-	check("compose: gateway waits for a healthy kafka", dependsOn(p.Services["queue-gateway"], "kafka", types.ServiceConditionHealthy))
-	check("compose: gateway waits for a healthy coupon-service", dependsOn(p.Services["queue-gateway"], "coupon-service", types.ServiceConditionHealthy))
-	adm := p.Services["admitter"]
-	check("compose: two admitters (hot standby)", errorf(adm.Deploy != nil && adm.Deploy.Replicas != nil && *adm.Deploy.Replicas == 2, "deploy %+v", adm.Deploy))
-
-	for _, name := range []string{"locust-master", "locust-worker"} {
-		s := p.Services[name]
-		mounted := slices.ContainsFunc(s.Volumes, func(v types.ServiceVolumeConfig) bool {
-			return filepath.Base(v.Source) == "locust" && v.Target == "/mnt/locust"
-		})
-		check("compose: "+name+" runs locustio/locust with locust/ mounted, only under the load profile", errorf(
-			strings.HasPrefix(s.Image, "locustio/locust:") && mounted && slices.Equal(s.Profiles, []string{"load"}),
-			"image %q profiles %v volumes %+v", s.Image, s.Profiles, s.Volumes))
-	}
-	w := p.Services["locust-worker"]
-	check("compose: locust workers find the master", errorf(slices.Contains(w.Command, "--worker") && slices.Contains(w.Command, "locust-master"), "command %v", w.Command))
-
-	def, err := loadComposeDefault(dir, secrets)
-	check("compose: the load profile is off by default", errorf(err == nil && def.Services["locust-master"].Name == "", "err %v", err))
-}
-
-func loadComposeDefault(dir string, env []string) (*types.Project, error) {
-	opts, err := cli.NewProjectOptions([]string{filepath.Join(dir, "docker-compose.yml")}, cli.WithWorkingDirectory(dir), cli.WithEnv(env))
-	if err != nil {
-		return nil, err
-	}
-	return opts.LoadProject(context.Background())
-}
-
-func dockerfileChecks(dir string) {
-	dt, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
-	check("dockerfile: exists", err)
-	if err != nil {
-		return
-	}
-	res, err := parser.Parse(strings.NewReader(string(dt)))
-	check("dockerfile: parses", err)
-	if err != nil {
-		return
-	}
-	var warnings []string
-	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, loc []parser.Range) {
-		line := 0
-		if len(loc) > 0 {
-			line = loc[0].Start.Line
-		}
-		warnings = append(warnings, fmt.Sprintf("line %d %s: %s", line, rule, msg))
-	}})
-	for _, w := range res.Warnings {
-		warnings = append(warnings, w.Short)
-	}
-	stages, metaArgs, err := instructions.Parse(res.AST, lint)
-	check("dockerfile: instructions parse", err)
-	if err != nil {
-		return
-	}
-	check("dockerfile: no buildkit lint warnings", errorf(len(warnings) == 0, "%s", strings.Join(warnings, "; ")))
-	check("dockerfile: multi-stage", errorf(len(stages) >= 2, "%d stages", len(stages)))
-
-	base := ""
-	for _, a := range metaArgs {
-		for _, kv := range a.Args {
-			if kv.Key == "NODE_IMAGE" && kv.Value != nil {
-				base = *kv.Value
-			}
-		}
-	}
-	check("dockerfile: Node 20/22 bookworm-slim base", errorf(base == "node:22-bookworm-slim" || base == "node:20-bookworm-slim", "NODE_IMAGE=%q", base))
-
-	var runs []string
-	for _, st := range stages[:len(stages)-1] {
-		for _, c := range st.Commands {
-			if r, ok := c.(*instructions.RunCommand); ok {
-				runs = append(runs, strings.Join(r.CmdLine, " "))
-			}
-		}
-	}
-	all := strings.Join(runs, "\n")
-	check("dockerfile: npm ci, npm run build, prune dev dependencies", errorf(
-		strings.Contains(all, "npm ci") && strings.Contains(all, "npm run build") && strings.Contains(all, "npm prune --omit=dev"), "RUNs: %s", all))
-
-	final := stages[len(stages)-1]
-	user, cmd := "", []string(nil)
-	copiesFromBuild := 0
-	for _, c := range final.Commands {
-		switch c := c.(type) {
-		case *instructions.UserCommand:
-			user = c.User
-		case *instructions.CmdCommand:
-			if !c.PrependShell {
-				cmd = c.CmdLine
-			}
-		case *instructions.CopyCommand:
-			if c.From != "" {
-				copiesFromBuild++
-			}
-		}
-	}
-	check("dockerfile: the runtime stage runs as a non-root user", errorf(user != "" && user != "root" && !strings.HasPrefix(user, "0"), "USER %q", user))
-	check("dockerfile: exec-form CMD starts the gateway", errorf(slices.Equal(cmd, []string{"node", "dist/apps/queue-gateway/src/main.js"}), "CMD %v", cmd))
-	check("dockerfile: the runtime stage copies only build output", errorf(copiesFromBuild >= 2, "%d COPY --from", copiesFromBuild))
-
-	// The build context as Docker computes it from .dockerignore.
-	ignore, err := os.Open(filepath.Join(dir, ".dockerignore"))
-	check("dockerignore: exists", err)
-	if err != nil {
-		return
-	}
-	defer ignore.Close()
-	patterns, err := ignorefile.ReadAll(ignore)
-	var pm *patternmatcher.PatternMatcher
-	if err == nil {
-		pm, err = patternmatcher.New(patterns)
-	}
-	check("dockerignore: parses", err)
-	if err != nil {
-		return
-	}
-	excluded := func(path string) bool {
-		m, err := pm.MatchesOrParentMatches(path)
-		return err != nil || m
-	}
-	var dropped []string
-	for _, st := range stages {
-		for _, c := range st.Commands {
-			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From == "" {
-				for _, src := range cp.SourcePaths {
-					if !inContext(dir, strings.TrimPrefix(filepath.Clean(src), "/"), excluded) {
-						dropped = append(dropped, src)
-					}
-				}
-			}
-		}
-	}
-	check("dockerignore: keeps every path the Dockerfile copies", errorf(len(dropped) == 0, "excluded: %v", dropped))
-	check("dockerignore: sources are in the context", errorf(!excluded("apps/queue-gateway/src/main.ts") && !excluded("libs/config/src/env.ts"), "apps/ or libs/ excluded"))
-	var leaked []string
-	for _, p := range []string{".env", ".env.local", "node_modules/x/index.js", "dist/apps/x.js", ".local/bin/helm", ".git/config", "apps/x/y.spec.ts"} {
-		if !excluded(p) {
-			leaked = append(leaked, p)
-		}
-	}
-	check("dockerignore: .env, node_modules, dist, .local and .git stay out", errorf(len(leaked) == 0, "in the context: %v", leaked))
-}
-
-// inContext: a file that .dockerignore keeps, or a directory with at least one such file
-// (Docker walks an excluded directory when an exception pattern may match below it).
-func inContext(root, rel string, excluded func(string) bool) bool {
-	info, err := os.Stat(filepath.Join(root, rel))
-	if err != nil {
-		return false
-	}
-	if !info.IsDir() {
-		return !excluded(rel)
-	}
-	found := false
-	_ = filepath.WalkDir(filepath.Join(root, rel), func(path string, d os.DirEntry, err error) error {
-		if err != nil || found {
-			return filepath.SkipAll
-		}
-		r, _ := filepath.Rel(root, path)
-		if !d.IsDir() && !excluded(r) {
-			found = true
-		}
-		return nil
-	})
-	return found
-}
-
-func main() {
-	dir := "."
-	if len(os.Args) > 1 {
-		dir = os.Args[1]
-	}
-	composeChecks(dir)
-	dockerfileChecks(dir)
-	if failed {
-		os.Exit(1)
-	}
-}
-GOSRC
-}
-write_static_check
-STATIC_STAMP="$COMPOSE_GO_VERSION $BUILDKIT_VERSION $(sha256sum "$STATIC_SRC/main.go" | cut -c1-16)"
+# The compose/Dockerfile checker: a Go module of its own over compose-go and buildkit
+# (tools/static-check: pinned in its go.mod and go.sum, tested by its go test below).
+STATIC_SRC="$ROOT/tools/static-check"
+STATIC_STAMP="$(cat "$STATIC_SRC/go.mod" "$STATIC_SRC/go.sum" "$STATIC_SRC"/*.go | sha256sum | cut -c1-16)"
 build_once static-check "$STATIC_STAMP" \
-  sh -c "cd '$STATIC_SRC' && go mod tidy && go build -trimpath -o '$BIN/static-check' ."
+  sh -c "cd '$STATIC_SRC' && go build -trimpath -o '$BIN/static-check' ."
 
 # ---------------------------------------------------------------- schemas
 # kubernetes-validate ships the Kubernetes JSON schemas of every recent version. Its
@@ -576,6 +250,8 @@ run "helm package (unittests/ and ci/ left out)" sh -c "
   ! grep -qE 'waiting-room/(unittests|ci)/' '$WORK/pkg.txt'"
 
 # ---------------------------------------------------------------- compose + Dockerfile
+run "static-check: go vet and go test (tools/static-check)" \
+  sh -c "cd '$STATIC_SRC' && go vet ./... && go test ./..."
 if out=$(static-check "$ROOT" 2>&1); then sc_rc=0; else sc_rc=$?; fi
 sc_pass=$(grep -c '^PASS ' <<<"$out" || true)
 sc_fail=$(grep -c '^FAIL ' <<<"$out" || true)
