@@ -110,11 +110,12 @@ EOF
 # (Effective settings, through the admin API: a field that had no override before comes
 # back as an override equal to the default. Settings hashes of the random line codes the
 # fuzzer made up stay in Redis; they are harmless and nothing reads them. A line the run
-# left scheduled for some random future time is opened now: its pre-queue is drawn at once.)
+# left scheduled for some random future time is opened now: its pre-queue is drawn at once.
+# A line the run closed or drained is reopened in Redis: through the API an end is final.)
 SNAPSHOT="$WORK/line-settings.json"
 line_settings() {
   "$VENV/bin/python" - "$1" "$HOST" "$SNAPSHOT" <<'PY'
-import datetime, json, os, sys
+import datetime, json, os, subprocess, sys
 import requests
 
 action, host, path = sys.argv[1:4]
@@ -133,6 +134,17 @@ def open_if_scheduled(code):
         p.raise_for_status()
         print(f"[fuzz] line {code}: the run left it scheduled; opened now (its pre-queue is drawn)")
 
+def reopen(code):
+    # A close or drain is final through the API (an ended line stays ended); a test run
+    # must not end the stack's lines, so the run's own closes are taken back in Redis.
+    key = os.environ.get("REDIS_KEY_PREFIX", "") + f"line:{code}:settings"
+    cli = ["redis-cli", "-h", os.environ.get("REDIS_HOST", "127.0.0.1"), "-p", os.environ.get("REDIS_PORT", "6379")]
+    if os.environ.get("REDIS_PASSWORD"):
+        cli += ["--no-auth-warning", "-a", os.environ["REDIS_PASSWORD"]]
+    out = subprocess.run(cli + ["HDEL", key, "closesAt", "endedAt"], capture_output=True, text=True, check=True)
+    if out.stdout.strip() not in ("", "0"):
+        print(f"[fuzz] line {code}: the run closed or drained it; reopened")
+
 try:
     if action == "save":
         r = requests.get(f"{host}/api/coupons", timeout=5)
@@ -143,13 +155,14 @@ try:
         with open(path) as f:
             saved = json.load(f)
         for code, before in saved.items():
+            reopen(code)
             open_if_scheduled(code)
             now = settings(code)
             if now != before:
                 r = requests.put(f"{host}/api/admin/lines/{code}", headers=auth, json=before, timeout=5)
                 r.raise_for_status()
                 print(f"[fuzz] line {code}: settings put back to {before} (the run left {now})")
-except (requests.RequestException, OSError, ValueError, KeyError) as e:
+except (requests.RequestException, OSError, ValueError, KeyError, subprocess.CalledProcessError) as e:
     print(f"[fuzz] WARNING: could not {action} the lines' settings: {e}", file=sys.stderr)
 PY
 }

@@ -1,4 +1,4 @@
-import { readLineSettings } from './line';
+import { lineClosed, readLineLifecycle, readLineSettings } from './line';
 
 const defaults = { ADMISSION_RATE_PER_SEC: 100, ADMISSION_BURST: 50, ADMISSION_MAX_ACTIVE: 0 };
 
@@ -20,5 +20,16 @@ describe('readLineSettings', () => {
       {},
     );
     expect(readLineSettings({ ratePerSec: '-1' }, defaults).settings.ratePerSec).toBe(100);
+  });
+});
+
+describe('readLineLifecycle', () => {
+  it('reads closesAt and endedAt; a line closes at closesAt and is closed once ended', () => {
+    const l = readLineLifecycle({ closesAt: '1000', endedAt: null });
+    expect(l).toEqual({ closesAt: 1000, endedAt: null });
+    expect(lineClosed(l, 999)).toBe(false);
+    expect(lineClosed(l, 1000)).toBe(true);
+    expect(lineClosed(readLineLifecycle({ endedAt: '5' }), 0)).toBe(true);
+    expect(lineClosed(readLineLifecycle({ closesAt: '', endedAt: 'x' }), Date.now())).toBe(false);
   });
 });

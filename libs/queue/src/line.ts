@@ -73,3 +73,29 @@ export function readLineSettings(
     },
   };
 }
+
+/**
+ * Where a line is in its life, as the admin API stored it (hash
+ * line:{code}:settings, fields closesAt and endedAt, epoch ms):
+ * - closed (now >= closesAt): no new places; those in line keep theirs and are
+ *   admitted in turn;
+ * - ended (endedAt set, by a drain): nobody more is admitted; every ticket still
+ *   waiting is told 410 LINE_ENDED. Final: the settings hash is the line's tombstone.
+ */
+export interface LineLifecycle {
+  closesAt: number | null;
+  endedAt: number | null;
+}
+
+export function readLineLifecycle(raw: {
+  closesAt?: string | null;
+  endedAt?: string | null;
+}): LineLifecycle {
+  const closesAt = stored(raw.closesAt);
+  const endedAt = stored(raw.endedAt);
+  return { closesAt: closesAt ?? null, endedAt: endedAt ?? null };
+}
+
+/** No new places on the line (closed or ended) at `now`. */
+export const lineClosed = (l: LineLifecycle, now: number): boolean =>
+  l.endedAt !== null || (l.closesAt !== null && now >= l.closesAt);

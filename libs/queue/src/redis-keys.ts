@@ -6,7 +6,8 @@
  * ticket:{uuid}           hash   hb (epoch ms of last poll), cancelled (epoch ms),
  *                                 skipped ('cancelled' | 'abandoned'), skippedAt, admittedAt (epoch ms),
  *                                 issuing, spent (epoch ms). TTL: TICKET_STATE_TTL_SECONDS.
- * line:{line}:settings    hash   ratePerSec, burst, maxActive (runtime overrides, admin API)
+ * line:{line}:settings    hash   ratePerSec, burst, maxActive (runtime overrides, admin API);
+ *                                 closesAt, endedAt (epoch ms; line.ts readLineLifecycle)
  * line:{line}:active      zset   uuid -> pass expiry (epoch ms): admitted, unspent passes
  * line:{line}:admissions  stream uuid, partition, offset, at: the admission log, in order,
  *                                 trimmed to about ADMISSIONS_STREAM_MAXLEN entries

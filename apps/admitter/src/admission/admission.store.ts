@@ -37,7 +37,7 @@ export interface DecideResult {
    * is 0, read in the same script), or the gateways' pulse is silent (nothing
    * decided: silence from holders is no evidence then).
    */
-  stop: 'done' | 'token' | 'full' | 'skips' | 'silent' | 'paused';
+  stop: 'done' | 'token' | 'full' | 'skips' | 'silent' | 'paused' | 'ended';
 }
 
 export interface DecideLimits {
@@ -75,6 +75,8 @@ local maxLen = ARGV[9]
 -- A pause (ratePerSec 0 written by the admin API) holds from the very next
 -- decision, not from the admitter's next settings refresh.
 local paused = tonumber(redis.call('HGET', KEYS[5], 'ratePerSec')) == 0
+-- An ended (drained) line admits and skips nobody from the decision after the drain.
+if redis.call('HEXISTS', KEYS[5], 'endedAt') == 1 then return {'', 'ended'} end
 local pulse = redis.call('HMGET', KEYS[4], '${P.last}', '${P.since}')
 local last = tonumber(pulse[1])
 if not last or now - last > gapMs then return {'', 'silent'} end

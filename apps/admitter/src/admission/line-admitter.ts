@@ -60,6 +60,7 @@ export class LineAdmitter {
   private readonly partitions = new Map<number, PartitionState>();
   private settings?: LineSettings;
   private settingsAt = 0;
+  private ended = false;
   private lastProbeAt = 0;
   private stopped = false;
   private wake?: () => void;
@@ -195,6 +196,11 @@ export class LineAdmitter {
       maxSkip: Math.min(heads.length, this.skips.available(mono)),
     });
     if (this.stopped) return { waitMs: 0, interruptible: false };
+    if (result.stop === 'ended') {
+      if (!this.ended) this.logger.log('the line has ended (drained): nobody more is admitted');
+      this.ended = true;
+      return { waitMs: options.settingsRefreshMs, interruptible: true };
+    }
     if (result.stop === 'silent') {
       if (!this.silent) {
         this.logger.warn(

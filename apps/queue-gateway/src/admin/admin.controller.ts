@@ -1,8 +1,19 @@
-import { Body, Controller, Get, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiResponse,
@@ -13,10 +24,17 @@ import Redis from 'ioredis';
 import { DomainError, UnavailableError } from '@app/common';
 import { Env } from '@app/config';
 import { KafkaClient, OffsetsView } from '@app/kafka';
-import { lineTopic, readLineSettings, RedisKeys } from '@app/queue';
+import {
+  LineLifecycle,
+  lineTopic,
+  readLineLifecycle,
+  readLineSettings,
+  RedisKeys,
+} from '@app/queue';
 import { REDIS } from '@app/redis';
 import { auditLine } from '../audit/line-audit';
 import { DrawService } from '../draw/draw.service';
+import { CatalogCache } from '../queue/catalog-cache';
 import { LineStateService } from '../queue/line-state.service';
 import {
   LineCodeParamDto,
@@ -43,7 +61,15 @@ export class AdminController {
     private readonly lines: LineStateService,
     private readonly draws: DrawService,
     private readonly kafka: KafkaClient,
+    private readonly catalog: CatalogCache,
   ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Every catalogued line with its settings, state and Kafka numbers' })
+  @ApiOkResponse({ type: [LineReportDto] })
+  async list(): Promise<LineReportDto[]> {
+    return Promise.all(this.catalog.codes().map((code) => this.report(code)));
+  }
 
   @Put(':code')
   @ApiOperation({
@@ -60,7 +86,24 @@ export class AdminController {
     @Param() { code }: LineCodeParamDto,
     @Body() patch: LineSettingsPatchDto,
   ): Promise<LineReportDto> {
-    const fields = Object.fromEntries(
+    const lifecycle = await this.lifecycleOf(code);
+    if (lifecycle.endedAt !== null) throw ended(code);
+    const closesAt = patch.closesAt !== undefined ? Date.parse(patch.closesAt) : undefined;
+    const closing = closesAt ?? lifecycle.closesAt;
+    if (closing !== null && (closesAt !== undefined || patch.opensAt !== undefined)) {
+      const opensAt =
+        patch.opensAt !== undefined
+          ? Date.parse(patch.opensAt)
+          : (await this.redisCall(() => this.draws.info(code)))?.opensAt;
+      if (opensAt !== undefined && closing <= opensAt) {
+        throw new DomainError(
+          400,
+          'VALIDATION_FAILED',
+          `closesAt must be after opensAt (${new Date(opensAt).toISOString()})`,
+        );
+      }
+    }
+    const fields: Record<string, number> = Object.fromEntries(
       SETTINGS_FIELDS.filter((f) => patch[f] !== undefined && patch[f] !== null).map((f) => [
         f,
         patch[f]!,
@@ -69,6 +112,7 @@ export class AdminController {
     if (patch.preQueue !== undefined && patch.opensAt === undefined) {
       await this.redisCall(() => this.draws.setPreQueue(code, patch.preQueue!));
     }
+    if (closesAt !== undefined) fields.closesAt = closesAt;
     if (
       Object.keys(fields).length === 0 &&
       patch.opensAt === undefined &&
@@ -77,7 +121,7 @@ export class AdminController {
       throw new DomainError(
         400,
         'VALIDATION_FAILED',
-        'Give at least one of ratePerSec, burst, maxActive, opensAt',
+        'Give at least one of ratePerSec, burst, maxActive, opensAt, closesAt, preQueue',
       );
     }
     if (patch.opensAt !== undefined) {
@@ -90,6 +134,62 @@ export class AdminController {
     }
     // This process's public line state shows a pause or a new rate at once; others within a second.
     if (fields.ratePerSec !== undefined) this.lines.setConfiguredRate(code, fields.ratePerSec);
+    if (closesAt !== undefined) this.lines.setLifecycle(code, { ...lifecycle, closesAt });
+    return this.report(code);
+  }
+
+  @Post(':code/close')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Close a line to new places now (410 LINE_CLOSED); those in line keep their places',
+    description:
+      'Idempotent: an earlier closesAt stands. Every gateway refuses new places within 250 ms. ' +
+      'The line is `ended` once nobody is left waiting.',
+  })
+  @ApiOkResponse({ type: LineReportDto })
+  @ApiConflictResponse({ description: 'LINE_ENDED: the line has ended already' })
+  @ApiNotFoundResponse({ description: 'UNKNOWN_COUPON: no such coupon' })
+  async close(@Param() { code }: LineCodeParamDto): Promise<LineReportDto> {
+    this.catalog.require(code);
+    const lifecycle = await this.lifecycleOf(code);
+    if (lifecycle.endedAt !== null) throw ended(code);
+    const closesAt = Math.min(lifecycle.closesAt ?? Infinity, Date.now());
+    await this.redisCall(() => this.redis.hset(RedisKeys.lineSettings(code), { closesAt }));
+    this.lines.setLifecycle(code, { ...lifecycle, closesAt });
+    return this.report(code);
+  }
+
+  @Post(':code/drain')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'End a line: closed, nobody more admitted, every ticket still waiting told 410 LINE_ENDED',
+    description:
+      'Idempotent and final. Passes admitted before the drain still issue. The admitter stops at its next ' +
+      "decision (atomic with it in Redis). The line's Redis keys expire TICKET_STATE_TTL (7 days) after its " +
+      'last decision; its settings stay as the tombstone that keeps the code ended.',
+  })
+  @ApiOkResponse({ type: LineReportDto })
+  @ApiNotFoundResponse({ description: 'UNKNOWN_COUPON: no such coupon' })
+  async drain(@Param() { code }: LineCodeParamDto): Promise<LineReportDto> {
+    this.catalog.require(code);
+    const now = Date.now();
+    // HSETNX: a second drain keeps the first one's time.
+    await this.redisCall(() =>
+      this.redis
+        .multi()
+        .hsetnx(RedisKeys.lineSettings(code), 'endedAt', now)
+        .hsetnx(RedisKeys.lineSettings(code), 'closesAt', now)
+        .exec(),
+    );
+    const lifecycle = await this.lifecycleOf(code);
+    if (lifecycle.closesAt !== null && lifecycle.closesAt > (lifecycle.endedAt ?? now)) {
+      await this.redisCall(() =>
+        this.redis.hset(RedisKeys.lineSettings(code), { closesAt: lifecycle.endedAt }),
+      );
+      lifecycle.closesAt = lifecycle.endedAt;
+    }
+    this.lines.setLifecycle(code, lifecycle);
     return this.report(code);
   }
 
@@ -123,12 +223,16 @@ export class AdminController {
       ]),
     );
     const { settings, overrides } = readLineSettings(rawSettings, this.env);
+    const lifecycle = readLineLifecycle(rawSettings);
     // A line nobody queued in yet has no topic: report zeros rather than fail.
     const v = await this.view
       .trackIfExists(lineTopic(this.env.KAFKA_TOPIC_PREFIX, line))
       .catch(() => undefined);
+    const state = (await this.lines.require(line).catch(() => undefined))?.state.state;
     return {
       line,
+      state: state ?? (lifecycle.endedAt !== null ? 'ended' : 'open'),
+      ...lifecycle,
       settings,
       overrides,
       partitions: (v?.partitions ?? []).map((p, partition) => ({ partition, ...p })),
@@ -140,6 +244,13 @@ export class AdminController {
     };
   }
 
+  private async lifecycleOf(line: string): Promise<LineLifecycle> {
+    const [closesAt, endedAt] = await this.redisCall(() =>
+      this.redis.hmget(RedisKeys.lineSettings(line), 'closesAt', 'endedAt'),
+    );
+    return readLineLifecycle({ closesAt, endedAt });
+  }
+
   private async redisCall<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
@@ -149,3 +260,6 @@ export class AdminController {
     }
   }
 }
+
+const ended = (line: string) =>
+  new DomainError(409, 'LINE_ENDED', `Line ${line} has ended; an ended line cannot change`);

@@ -20,10 +20,13 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:
 @ValidatorConstraint({ name: 'parsesAsDate' })
 class ParsesAsDate implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return typeof value === 'string' && Number.isFinite(Date.parse(value));
+    if (typeof value !== 'string' || !Number.isFinite(Date.parse(value))) return false;
+    // Date.parse rolls 2026-02-30 over into March: the day must exist in its month.
+    const [y, m, d] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+    return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
   }
   defaultMessage(): string {
-    return 'opensAt is not a real date and time';
+    return '$property is not a real date and time';
   }
 }
 
@@ -88,6 +91,22 @@ export class LineSettingsPatchDto {
   opensAt?: string;
 
   @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2026-11-23T16:00:00Z',
+    description:
+      'Close the line to new places at this time (a past time closes it now); those in line keep their ' +
+      'places and are admitted in turn. Must be after opensAt. A later time reopens a closed line; ' +
+      'an ended line cannot change (409 LINE_ENDED)',
+  })
+  @IfPresent()
+  @IsString()
+  @Matches(RFC3339, {
+    message: 'closesAt must be an RFC 3339 date-time, e.g. 2026-11-23T16:00:00Z',
+  })
+  @Validate(ParsesAsDate)
+  closesAt?: string;
+
+  @ApiPropertyOptional({
     example: true,
     description:
       'Take first requests before the opening into a pre-queue, placed by a random draw at the opening ' +
@@ -113,6 +132,15 @@ export class LinePartitionDto {
 
 export class LineReportDto {
   @ApiProperty({ example: 'A0001' }) line: string;
+  @ApiProperty({
+    enum: ['scheduled', 'open', 'paused', 'closed', 'ended', 'sold_out'],
+    description: "The line's public state (as GET /api/lines/{code})",
+  })
+  state: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'Epoch ms: closes to new places' })
+  closesAt: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Epoch ms: drained, final' })
+  endedAt: number | null;
   @ApiProperty({
     type: LineSettingsDto,
     description: 'Effective settings (overrides over the env defaults)',

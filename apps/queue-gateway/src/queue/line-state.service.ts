@@ -4,11 +4,18 @@ import { createHash } from 'node:crypto';
 import { UnavailableError } from '@app/common';
 import { Env } from '@app/config';
 import { OffsetsView, TicketLog, TopicView } from '@app/kafka';
-import { lineTopic, readLineSettings, RedisKeys } from '@app/queue';
+import {
+  LineLifecycle,
+  lineClosed,
+  lineTopic,
+  readLineLifecycle,
+  readLineSettings,
+  RedisKeys,
+} from '@app/queue';
 import { REDIS } from '@app/redis';
 import { CatalogCache } from './catalog-cache';
 
-export const LINE_STATES = ['scheduled', 'open', 'paused', 'sold_out'] as const;
+export const LINE_STATES = ['scheduled', 'open', 'paused', 'closed', 'ended', 'sold_out'] as const;
 export type LineStateName = (typeof LINE_STATES)[number];
 
 /** What anyone may know about a line: the body of GET /api/lines/{code} and of the SSE `line` event. */
@@ -24,6 +31,8 @@ export interface LineState {
   soldOut: boolean;
   /** A scheduled line (state `scheduled`): epoch ms of its opening and pre-queue draw. */
   opensAt: number | null;
+  /** Epoch ms at which the line closes (or closed) to new places; null: not set. */
+  closesAt: number | null;
   /** Epoch ms of the offsets refresh that produced these numbers (they are unchanged since). */
   refreshedAt: number;
 }
@@ -41,6 +50,9 @@ export interface LineSnapshot {
 
 /** How often the lines' configured rates are re-read from Redis (admin changes). */
 export const SETTINGS_REFRESH_MS = 1000;
+/** How long a first request trusts this process's copy of a line's closesAt / endedAt. */
+const LIFECYCLE_CACHE_MS = 250;
+const OPEN: LineLifecycle = { closesAt: null, endedAt: null };
 
 /** The offsets of a line without a topic (yet): nobody has queued. */
 const emptyView = (): TopicView => ({
@@ -71,6 +83,8 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
 
   /** Scheduled lines (not drawn yet) and their opening, re-read with the settings. */
   private readonly opensAt = new Map<string, number>();
+  /** Each line's closesAt / endedAt and when they were read. */
+  private readonly lifecycles = new Map<string, { at: number; lifecycle: LineLifecycle }>();
 
   constructor(
     private readonly env: Env,
@@ -99,6 +113,43 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
     this.configuredRates.set(line, ratePerSec);
     const v = this.view.get(this.topic(line));
     if (v) this.update(line, v);
+  }
+
+  /** A close or drain just made through this process's admin API: in effect here at once. */
+  setLifecycle(line: string, lifecycle: LineLifecycle): void {
+    this.lifecycles.set(line, { at: Date.now(), lifecycle });
+    const v = this.view.get(this.topic(line));
+    if (v) this.update(line, v);
+  }
+
+  /**
+   * The line's closesAt / endedAt, as first requests and polls check them: at
+   * most LIFECYCLE_CACHE_MS old (a close made through another gateway is in
+   * effect everywhere within that), read from Redis when older.
+   */
+  async lifecycle(line: string): Promise<LineLifecycle> {
+    const known = this.lifecycles.get(line);
+    if (known && Date.now() - known.at < LIFECYCLE_CACHE_MS) return known.lifecycle;
+    try {
+      const [closesAt, endedAt] = await this.redis.hmget(
+        RedisKeys.lineSettings(line),
+        'closesAt',
+        'endedAt',
+      );
+      const lifecycle = readLineLifecycle({ closesAt, endedAt });
+      this.lifecycles.set(line, { at: Date.now(), lifecycle });
+      return lifecycle;
+    } catch (error) {
+      // Redis away: the last known state (a line is open unless known to be closed).
+      if (known) return known.lifecycle;
+      this.logger.warn(`line ${line}'s close state is unknown: ${(error as Error).message}`);
+      return OPEN;
+    }
+  }
+
+  /** The line has ended (drained), as last read; no Redis round trip. */
+  endedNow(line: string): boolean {
+    return (this.lifecycles.get(line)?.lifecycle.endedAt ?? null) !== null;
   }
 
   get(line: string): LineSnapshot | undefined {
@@ -170,15 +221,23 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
     const configured = this.configuredRates.get(line) ?? this.env.ADMISSION_RATE_PER_SEC;
     const soldOut = coupon?.remaining === 0;
     const opensAt = this.opensAt.get(line) ?? null;
+    const lifecycle = this.lifecycles.get(line)?.lifecycle ?? OPEN;
+    // Closed and nobody left waiting is ended too: the line has nothing more to do.
+    const ended =
+      lifecycle.endedAt !== null || (lineClosed(lifecycle, Date.now()) && v.waiting === 0);
     const state: LineState = {
       line,
-      state: soldOut
-        ? 'sold_out'
-        : opensAt !== null
-          ? 'scheduled'
-          : configured <= 0
-            ? 'paused'
-            : 'open',
+      state: ended
+        ? 'ended'
+        : soldOut
+          ? 'sold_out'
+          : lineClosed(lifecycle, Date.now())
+            ? 'closed'
+            : opensAt !== null
+              ? 'scheduled'
+              : configured <= 0
+                ? 'paused'
+                : 'open',
       partitions: v.partitions.map((p, partition) => ({
         partition,
         committedOffset: p?.committedOffset ?? 0,
@@ -191,6 +250,7 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
       quantity: coupon?.quantity ?? 0,
       soldOut,
       opensAt,
+      closesAt: lifecycle.closesAt,
       refreshedAt: 0,
     };
     const core = JSON.stringify(state);
@@ -214,17 +274,22 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
     if (lines.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const line of lines) {
-      pipeline.hget(RedisKeys.lineSettings(line), 'ratePerSec');
+      pipeline.hmget(RedisKeys.lineSettings(line), 'ratePerSec', 'closesAt', 'endedAt');
       pipeline.hmget(RedisKeys.lineDraw(line), 'status', 'opensAt');
     }
     try {
       const results = (await pipeline.exec()) ?? [];
       lines.forEach((line, i) => {
-        const raw = results[2 * i]?.[1] as string | null | undefined;
+        const [ratePerSec, closesAt, endedAt] =
+          (results[2 * i]?.[1] as (string | null)[] | null) ?? [];
         this.configuredRates.set(
           line,
-          readLineSettings({ ratePerSec: raw }, this.env).settings.ratePerSec,
+          readLineSettings({ ratePerSec }, this.env).settings.ratePerSec,
         );
+        this.lifecycles.set(line, {
+          at: Date.now(),
+          lifecycle: readLineLifecycle({ closesAt, endedAt }),
+        });
         const [status, opensAt] = (results[2 * i + 1]?.[1] as (string | null)[] | null) ?? [];
         if (status === 'scheduled' && opensAt) this.opensAt.set(line, Number(opensAt));
         else this.opensAt.delete(line);

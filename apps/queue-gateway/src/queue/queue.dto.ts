@@ -139,6 +139,7 @@ export const TICKET_STATUSES = [
   'abandoned',
   'expired',
   'sold_out',
+  'ended',
   'lost',
 ] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
@@ -175,13 +176,21 @@ export class LinePartitionDto {
 
 export class LineStateDto {
   @ApiProperty({ example: 'A0001' }) line: string;
-  @ApiProperty({ enum: ['scheduled', 'open', 'paused', 'sold_out'] }) state: string;
+  @ApiProperty({ enum: ['scheduled', 'open', 'paused', 'closed', 'ended', 'sold_out'] })
+  state: string;
   @ApiProperty({
     nullable: true,
     type: Number,
     description: 'A scheduled line: epoch ms of its opening (and pre-queue draw)',
   })
   opensAt: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      'Epoch ms at which the line closes (or closed) to new places; those in line keep theirs',
+  })
+  closesAt: number | null;
   @ApiProperty({ type: [LinePartitionDto] }) partitions: LinePartitionDto[];
   @ApiProperty({ example: 3800, description: 'Tickets written and not yet admitted' })
   waiting: number;

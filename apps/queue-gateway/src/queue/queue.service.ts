@@ -5,7 +5,7 @@ import { DomainError, UnavailableError } from '@app/common';
 import { Env } from '@app/config';
 import { CouponClient, issueResultToHttp, IssuedCouponBody } from '@app/contracts';
 import { OffsetsView, TicketLog, TopicView } from '@app/kafka';
-import { lineFromTopic, lineTopic, preQueueTopic, TicketRecord } from '@app/queue';
+import { lineClosed, lineFromTopic, lineTopic, preQueueTopic, TicketRecord } from '@app/queue';
 import { InvalidTicketError, TicketClaims, TicketMismatchError, TicketSigner } from '@app/ticket';
 import { CatalogCache } from './catalog-cache';
 import { DrawService } from '../draw/draw.service';
@@ -99,6 +99,20 @@ export class QueueService implements OnModuleInit {
   async enqueue(line: string, userId: string): Promise<Waiting> {
     const coupon = this.catalog.require(line);
     if (coupon.remaining === 0) throw soldOut(line);
+    // A closed line takes no new places; a user already in it keeps theirs.
+    const lifecycle = await this.lines.lifecycle(line);
+    if (lineClosed(lifecycle, Date.now())) {
+      const place = await this.claimPlace(line, userId);
+      if (place !== null && typeof place === 'object') return place;
+      if (place) await this.places.release(line, userId, place).catch(() => undefined);
+      throw new DomainError(
+        410,
+        lifecycle.endedAt !== null ? 'LINE_ENDED' : 'LINE_CLOSED',
+        lifecycle.endedAt !== null
+          ? `Line ${line} has ended`
+          : `Line ${line} closed to new places at ${new Date(lifecycle.closesAt!).toISOString()}`,
+      );
+    }
     // A scheduled line takes its first requests into its pre-queue until the draw.
     const phase = await this.draws.phase(line);
     if (phase === 'not_open') {
@@ -256,7 +270,10 @@ export class QueueService implements OnModuleInit {
     if (!position(claims.offset, numbers.committedOffset, numbers.endOffset).admitted) {
       if (this.cancelledHere.has(claims.uuid)) throw cancelled();
       if (this.catalog.soldOut(line)) throw soldOut(line);
-      return { kind: 'waiting', body: { ...numbers, ticket: token } };
+      if (!(await this.endedBeforeTurn(claims))) {
+        return { kind: 'waiting', body: { ...numbers, ticket: token } };
+      }
+      // Admitted just before the drain (this process's offsets not refreshed yet): a pass.
     }
     const state = await this.holderState(claims);
     const status = this.admittedStatus(state);
@@ -339,7 +356,13 @@ export class QueueService implements OnModuleInit {
         : this.catalog.soldOut(claims.line)
           ? 'sold_out'
           : 'waiting';
-      return { ...base, status: waiting };
+      if (waiting !== 'waiting' || !this.lines.endedNow(claims.line)) {
+        return { ...base, status: waiting };
+      }
+      const state = await this.readState(uuid);
+      if (state.admittedAt === undefined) {
+        return { ...base, status: state.cancelled !== undefined ? 'cancelled' : 'ended' };
+      }
     }
     // Only a holder who asks (beat) is back; the event hub resolving an
     // outcome for a stream is not evidence that anyone is there.
@@ -388,6 +411,21 @@ export class QueueService implements OnModuleInit {
       this.logger.warn(`could not tell other gateways of cancellation ${uuid}: ${error.message}`);
     });
     return answer;
+  }
+
+  /**
+   * A waiting ticket on a line that has ended (drained): throws its final
+   * answer (410 LINE_ENDED, or cancelled); false when the line has not ended,
+   * true when the ticket was admitted after all (the admitter wrote it before
+   * the drain, and this process's offsets are a refresh behind).
+   */
+  private async endedBeforeTurn(claims: TicketClaims): Promise<boolean> {
+    const lifecycle = await this.lines.lifecycle(claims.line);
+    if (lifecycle.endedAt === null) return false;
+    const state = await this.readState(claims.uuid);
+    if (state.cancelled !== undefined) throw cancelled();
+    if (state.admittedAt === undefined) throw lineEnded(claims.line);
+    return true;
   }
 
   private rememberCancelled(uuid: string): void {
@@ -520,4 +558,6 @@ export class QueueService implements OnModuleInit {
 }
 
 const soldOut = (line: string) => new DomainError(410, 'SOLD_OUT', `Coupon ${line} is sold out`);
+const lineEnded = (line: string) =>
+  new DomainError(410, 'LINE_ENDED', `Line ${line} ended before this ticket's turn`);
 const cancelled = () => new DomainError(410, 'TICKET_CANCELLED', 'The ticket was cancelled');

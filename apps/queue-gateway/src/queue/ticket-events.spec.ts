@@ -16,6 +16,7 @@ const line = (ratePerSec: number | null, partitions = 1): LineState => ({
   quantity: 1,
   soldOut: false,
   opensAt: null,
+  closesAt: null,
   refreshedAt: 0,
 });
 

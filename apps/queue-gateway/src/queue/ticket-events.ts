@@ -191,12 +191,14 @@ export class TicketEvents
   private lineChanged(line: string, snapshot: LineSnapshot): void {
     const streams = this.byLine.get(line);
     if (!streams) return;
-    const { partitions, soldOut } = snapshot.state;
+    const { partitions, soldOut, state } = snapshot.state;
+    // Sold out or ended (drained): every stream of the line gets its final outcome.
+    const over = soldOut || state === 'ended';
     const done: Stream[] = [];
     for (const s of streams) {
       if (s.finishing) continue;
       const committed = partitions[s.claims.partition]?.committedOffset ?? 0;
-      if (soldOut || s.claims.offset < committed) done.push(s);
+      if (over || s.claims.offset < committed) done.push(s);
     }
     for (const s of done) {
       s.finishing = true;

@@ -9,6 +9,7 @@ export type TicketStatusName =
   | 'abandoned'
   | 'expired'
   | 'sold_out'
+  | 'ended'
   | 'lost';
 
 export interface Numbers {
@@ -36,8 +37,9 @@ export interface TicketStatus extends Numbers {
 /** GET /api/lines/{code}, the SSE `line` event. */
 export interface LineState {
   line: string;
-  state: 'scheduled' | 'open' | 'paused' | 'sold_out';
+  state: 'scheduled' | 'open' | 'paused' | 'closed' | 'ended' | 'sold_out';
   opensAt?: number | null;
+  closesAt?: number | null;
   partitions: Array<{ partition: number; committedOffset: number; endOffset: number }>;
   waiting: number;
   ratePerSec: number | null;

@@ -17,6 +17,8 @@ const TEXT = {
   scheduled: ['Opens soon: pre-queue', '오픈 예정: 사전 대기'],
   open: ['Open', '진행 중'],
   paused: ['Paused', '일시 중지'],
+  closed: ['Closed to new arrivals', '신규 대기 마감'],
+  ended: ['Ended', '종료'],
   sold_out: ['Sold out', '품절'],
   unknownState: ['Starting…', '준비 중…'],
   joinTitle: ['Take a place in line', '대기열에 서기'],
@@ -95,6 +97,16 @@ const TEXT = {
   soldOutP: [
     'All coupons were given out before your turn. Try another line.',
     '차례가 오기 전에 쿠폰이 모두 나갔습니다. 다른 쿠폰을 골라 보세요.',
+  ],
+  endedH: ['The event has ended', '이벤트가 종료되었습니다'],
+  endedP: [
+    'The line ended before your turn. Thank you for waiting.',
+    '차례가 오기 전에 대기열이 종료되었습니다. 기다려 주셔서 감사합니다.',
+  ],
+  closedH: ['The line is closed', '대기열이 마감되었습니다'],
+  closedP: [
+    'This line takes no new places. Those already in line keep theirs.',
+    '이 대기열은 더 이상 새로 설 수 없습니다. 이미 선 분들의 순서는 유지됩니다.',
   ],
   cancelledH: ['You left the line', '대기를 취소했습니다'],
   cancelledP: ['Your place was released.', '내 자리는 반납되었습니다.'],

@@ -19,6 +19,8 @@ type Outcome =
   | 'issued'
   | 'already'
   | 'sold_out'
+  | 'ended'
+  | 'closed'
   | 'cancelled'
   | 'abandoned'
   | 'expired'
@@ -31,6 +33,8 @@ const OUTCOME_TEXT: Record<Outcome, [TextKey, TextKey]> = {
   issued: ['issuedH', 'issuedP'],
   already: ['alreadyH', 'alreadyP'],
   sold_out: ['soldOutH', 'soldOutP'],
+  ended: ['endedH', 'endedP'],
+  closed: ['closedH', 'closedP'],
   cancelled: ['cancelledH', 'cancelledP'],
   abandoned: ['abandonedH', 'abandonedP'],
   expired: ['expiredH', 'expiredP'],
@@ -43,6 +47,8 @@ const OUTCOME_TEXT: Record<Outcome, [TextKey, TextKey]> = {
 const ERROR_OUTCOME: Record<string, Outcome> = {
   ALREADY_ISSUED: 'already',
   SOLD_OUT: 'sold_out',
+  LINE_ENDED: 'ended',
+  LINE_CLOSED: 'closed',
   TICKET_CANCELLED: 'cancelled',
   TICKET_ABANDONED: 'abandoned',
   PASS_EXPIRED: 'expired',
