@@ -96,6 +96,20 @@ export function readLineLifecycle(raw: {
   return { closesAt: closesAt ?? null, endedAt: endedAt ?? null };
 }
 
+/** What a first request must pass on a line: open, and the line's proof of work (0 = none). */
+export interface JoinRules extends LineLifecycle {
+  powDifficulty: number;
+}
+
+export function readJoinRules(raw: {
+  closesAt?: string | null;
+  endedAt?: string | null;
+  powDifficulty?: string | null;
+}): JoinRules {
+  const pow = stored(raw.powDifficulty);
+  return { ...readLineLifecycle(raw), powDifficulty: pow !== undefined && pow > 0 ? pow : 0 };
+}
+
 /** No new places on the line (closed or ended) at `now`. */
 export const lineClosed = (l: LineLifecycle, now: number): boolean =>
   l.endedAt !== null || (l.closesAt !== null && now >= l.closesAt);

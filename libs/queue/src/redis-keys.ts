@@ -17,6 +17,7 @@
  * line:{line}:draw        hash   a scheduled line: opensAt, preQueue, seed, commitment, status
  *                                 (scheduled | done), entrants, late, drawnAt (draw.ts)
  * line:{line}:placed      hash   pre-queue uuid -> "partition:offset" of its place in the line
+ * pow:{signature}         string a proof-of-work challenge already used (until it expires)
  * gateways:pulse          hash   last, since: heartbeats are reaching Redis (pulse.ts)
  */
 export const RedisKeys = {
@@ -29,6 +30,7 @@ export const RedisKeys = {
   userPlace: (line: string, userId: string) => `line:${line}:user:${userId}`,
   lineDraw: (line: string) => `line:${line}:draw`,
   linePlaced: (line: string) => `line:${line}:placed`,
+  powUsed: (signature: string) => `pow:${signature}`,
 } as const;
 
 export const TicketFields = {

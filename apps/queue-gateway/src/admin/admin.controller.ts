@@ -27,6 +27,7 @@ import { KafkaClient, OffsetsView } from '@app/kafka';
 import {
   LineLifecycle,
   lineTopic,
+  readJoinRules,
   readLineLifecycle,
   readLineSettings,
   RedisKeys,
@@ -44,7 +45,7 @@ import {
 import { AdminTokenGuard } from './admin-token.guard';
 import { LineAuditDto, LineReportDto, LineSettingsPatchDto } from './admin.dto';
 
-const SETTINGS_FIELDS = ['ratePerSec', 'burst', 'maxActive'] as const;
+const SETTINGS_FIELDS = ['ratePerSec', 'burst', 'maxActive', 'powDifficulty'] as const;
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -121,7 +122,7 @@ export class AdminController {
       throw new DomainError(
         400,
         'VALIDATION_FAILED',
-        'Give at least one of ratePerSec, burst, maxActive, opensAt, closesAt, preQueue',
+        'Give at least one of ratePerSec, burst, maxActive, powDifficulty, opensAt, closesAt, preQueue',
       );
     }
     if (patch.opensAt !== undefined) {
@@ -134,7 +135,10 @@ export class AdminController {
     }
     // This process's public line state shows a pause or a new rate at once; others within a second.
     if (fields.ratePerSec !== undefined) this.lines.setConfiguredRate(code, fields.ratePerSec);
-    if (closesAt !== undefined) this.lines.setLifecycle(code, { ...lifecycle, closesAt });
+    if (closesAt !== undefined) this.lines.setLifecycle(code, { closesAt });
+    if (fields.powDifficulty !== undefined) {
+      this.lines.setLifecycle(code, { powDifficulty: fields.powDifficulty });
+    }
     return this.report(code);
   }
 
@@ -155,7 +159,7 @@ export class AdminController {
     if (lifecycle.endedAt !== null) throw ended(code);
     const closesAt = Math.min(lifecycle.closesAt ?? Infinity, Date.now());
     await this.redisCall(() => this.redis.hset(RedisKeys.lineSettings(code), { closesAt }));
-    this.lines.setLifecycle(code, { ...lifecycle, closesAt });
+    this.lines.setLifecycle(code, { closesAt });
     return this.report(code);
   }
 
@@ -223,7 +227,7 @@ export class AdminController {
       ]),
     );
     const { settings, overrides } = readLineSettings(rawSettings, this.env);
-    const lifecycle = readLineLifecycle(rawSettings);
+    const { powDifficulty, ...lifecycle } = readJoinRules(rawSettings);
     // A line nobody queued in yet has no topic: report zeros rather than fail.
     const v = await this.view
       .trackIfExists(lineTopic(this.env.KAFKA_TOPIC_PREFIX, line))
@@ -233,6 +237,7 @@ export class AdminController {
       line,
       state: state ?? (lifecycle.endedAt !== null ? 'ended' : 'open'),
       ...lifecycle,
+      powDifficulty,
       settings,
       overrides,
       partitions: (v?.partitions ?? []).map((p, partition) => ({ partition, ...p })),

@@ -91,6 +91,21 @@ export class LineSettingsPatchDto {
   opensAt?: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
+    example: 5000,
+    minimum: 0,
+    maximum: 1_000_000,
+    description:
+      'Proof of work on joining (ALTCHA): the highest counter a challenge hides; a client tries about 3/4 of ' +
+      'it in PBKDF2-SHA-256 derivations of 1,000 iterations (5000: about a second of one core). 0 = off (default)',
+  })
+  @IfPresent()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  powDifficulty?: number;
+
+  @ApiPropertyOptional({
     format: 'date-time',
     example: '2026-11-23T16:00:00Z',
     description:
@@ -141,6 +156,8 @@ export class LineReportDto {
   closesAt: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Epoch ms: drained, final' })
   endedAt: number | null;
+  @ApiProperty({ description: 'Proof-of-work difficulty of a first request; 0 = none' })
+  powDifficulty: number;
   @ApiProperty({
     type: LineSettingsDto,
     description: 'Effective settings (overrides over the env defaults)',

@@ -68,8 +68,13 @@ export class IssueController {
   ) {}
 
   /** A first request takes a place: only for the user the caller is (IDENTITY_MODE). */
-  private async join(code: string, userId: string, headers: FastifyRequest['headers']) {
-    return this.queue.enqueue(code, await this.identity.userOf(headers, userId));
+  private async join(
+    code: string,
+    userId: string,
+    headers: FastifyRequest['headers'],
+    altcha?: string,
+  ) {
+    return this.queue.enqueue(code, await this.identity.userOf(headers, userId), altcha);
   }
 
   /** A poll; with a cookie's ticket whose wait is over (see REJOIN_AFTER), a new place instead. */
@@ -78,6 +83,7 @@ export class IssueController {
     code: string,
     userId: string,
     headers: FastifyRequest['headers'],
+    altcha?: string,
   ): ReturnType<QueueService['poll']> {
     try {
       return await this.queue.poll(ticket, code, userId);
@@ -86,7 +92,7 @@ export class IssueController {
       if (!fromCookie || !(error instanceof DomainError) || !REJOIN_AFTER.has(error.code)) {
         throw error;
       }
-      return this.join(code, userId, headers);
+      return this.join(code, userId, headers, altcha);
     }
   }
 
@@ -128,12 +134,14 @@ export class IssueController {
   })
   @ApiForbiddenResponse({
     description:
-      "TICKET_MISMATCH: a genuine ticket of another user or coupon; IDENTITY_MISMATCH: the body's userId is not the token's user",
+      "TICKET_MISMATCH: a genuine ticket of another user or coupon; IDENTITY_MISMATCH: the body's userId is not the token's user; " +
+      'PROOF_OF_WORK_REQUIRED / PROOF_OF_WORK_INVALID: the line asks for a proof of work (missing, forged, expired, replayed, or for another line)',
   })
   @ApiNotFoundResponse({ description: 'UNKNOWN_COUPON' })
   @ApiConflictResponse({ description: 'ALREADY_ISSUED to this user' })
   @ApiGoneResponse({
-    description: 'SOLD_OUT, TICKET_CANCELLED, TICKET_ABANDONED, TICKET_SPENT or PASS_EXPIRED',
+    description:
+      'SOLD_OUT, TICKET_CANCELLED, TICKET_ABANDONED, TICKET_SPENT, PASS_EXPIRED, LINE_CLOSED (no new places) or LINE_ENDED',
   })
   @ApiResponse({
     status: 303,
@@ -144,7 +152,7 @@ export class IssueController {
   })
   async issue(
     @Param() { code }: LineCodeParamDto,
-    @Body() { userId }: IssueRequestDto,
+    @Body() { userId, altcha }: IssueRequestDto,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<WaitingResponseDto | IssuedCouponDto | undefined> {
@@ -154,8 +162,8 @@ export class IssueController {
     const navigation = isFormNavigation(req.headers);
     try {
       const result = ticket
-        ? await this.pollOrRejoin(ticket, code, userId, req.headers)
-        : await this.join(code, userId, req.headers);
+        ? await this.pollOrRejoin(ticket, code, userId, req.headers, altcha)
+        : await this.join(code, userId, req.headers, altcha);
       if (result.kind === 'waiting' && fromBrowser(req.headers)) {
         setTicketCookie(reply, this.env, code, result.body.ticket);
       }

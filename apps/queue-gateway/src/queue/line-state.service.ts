@@ -5,10 +5,10 @@ import { UnavailableError } from '@app/common';
 import { Env } from '@app/config';
 import { OffsetsView, TicketLog, TopicView } from '@app/kafka';
 import {
-  LineLifecycle,
+  JoinRules,
   lineClosed,
   lineTopic,
-  readLineLifecycle,
+  readJoinRules,
   readLineSettings,
   RedisKeys,
 } from '@app/queue';
@@ -33,6 +33,8 @@ export interface LineState {
   opensAt: number | null;
   /** Epoch ms at which the line closes (or closed) to new places; null: not set. */
   closesAt: number | null;
+  /** A first request needs a proof of work of this difficulty (GET .../challenge); 0 = none. */
+  powDifficulty: number;
   /** Epoch ms of the offsets refresh that produced these numbers (they are unchanged since). */
   refreshedAt: number;
 }
@@ -52,7 +54,7 @@ export interface LineSnapshot {
 export const SETTINGS_REFRESH_MS = 1000;
 /** How long a first request trusts this process's copy of a line's closesAt / endedAt. */
 const LIFECYCLE_CACHE_MS = 250;
-const OPEN: LineLifecycle = { closesAt: null, endedAt: null };
+const OPEN: JoinRules = { closesAt: null, endedAt: null, powDifficulty: 0 };
 
 /** The offsets of a line without a topic (yet): nobody has queued. */
 const emptyView = (): TopicView => ({
@@ -84,7 +86,7 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
   /** Scheduled lines (not drawn yet) and their opening, re-read with the settings. */
   private readonly opensAt = new Map<string, number>();
   /** Each line's closesAt / endedAt and when they were read. */
-  private readonly lifecycles = new Map<string, { at: number; lifecycle: LineLifecycle }>();
+  private readonly lifecycles = new Map<string, { at: number; lifecycle: JoinRules }>();
 
   constructor(
     private readonly env: Env,
@@ -115,28 +117,30 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
     if (v) this.update(line, v);
   }
 
-  /** A close or drain just made through this process's admin API: in effect here at once. */
-  setLifecycle(line: string, lifecycle: LineLifecycle): void {
+  /** A close, drain or proof-of-work change just made through this process's admin API: in effect here at once. */
+  setLifecycle(line: string, change: Partial<JoinRules>): void {
+    const lifecycle = { ...(this.lifecycles.get(line)?.lifecycle ?? OPEN), ...change };
     this.lifecycles.set(line, { at: Date.now(), lifecycle });
     const v = this.view.get(this.topic(line));
     if (v) this.update(line, v);
   }
 
   /**
-   * The line's closesAt / endedAt, as first requests and polls check them: at
-   * most LIFECYCLE_CACHE_MS old (a close made through another gateway is in
-   * effect everywhere within that), read from Redis when older.
+   * The line's closesAt / endedAt and proof of work, as first requests and polls
+   * check them: at most LIFECYCLE_CACHE_MS old (a change made through another
+   * gateway is in effect everywhere within that), read from Redis when older.
    */
-  async lifecycle(line: string): Promise<LineLifecycle> {
+  async lifecycle(line: string): Promise<JoinRules> {
     const known = this.lifecycles.get(line);
     if (known && Date.now() - known.at < LIFECYCLE_CACHE_MS) return known.lifecycle;
     try {
-      const [closesAt, endedAt] = await this.redis.hmget(
+      const [closesAt, endedAt, powDifficulty] = await this.redis.hmget(
         RedisKeys.lineSettings(line),
         'closesAt',
         'endedAt',
+        'powDifficulty',
       );
-      const lifecycle = readLineLifecycle({ closesAt, endedAt });
+      const lifecycle = readJoinRules({ closesAt, endedAt, powDifficulty });
       this.lifecycles.set(line, { at: Date.now(), lifecycle });
       return lifecycle;
     } catch (error) {
@@ -251,6 +255,7 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
       soldOut,
       opensAt,
       closesAt: lifecycle.closesAt,
+      powDifficulty: lifecycle.powDifficulty,
       refreshedAt: 0,
     };
     const core = JSON.stringify(state);
@@ -274,13 +279,19 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
     if (lines.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const line of lines) {
-      pipeline.hmget(RedisKeys.lineSettings(line), 'ratePerSec', 'closesAt', 'endedAt');
+      pipeline.hmget(
+        RedisKeys.lineSettings(line),
+        'ratePerSec',
+        'closesAt',
+        'endedAt',
+        'powDifficulty',
+      );
       pipeline.hmget(RedisKeys.lineDraw(line), 'status', 'opensAt');
     }
     try {
       const results = (await pipeline.exec()) ?? [];
       lines.forEach((line, i) => {
-        const [ratePerSec, closesAt, endedAt] =
+        const [ratePerSec, closesAt, endedAt, powDifficulty] =
           (results[2 * i]?.[1] as (string | null)[] | null) ?? [];
         this.configuredRates.set(
           line,
@@ -288,7 +299,7 @@ export class LineStateService implements OnModuleInit, OnApplicationShutdown {
         );
         this.lifecycles.set(line, {
           at: Date.now(),
-          lifecycle: readLineLifecycle({ closesAt, endedAt }),
+          lifecycle: readJoinRules({ closesAt, endedAt, powDifficulty }),
         });
         const [status, opensAt] = (results[2 * i + 1]?.[1] as (string | null)[] | null) ?? [];
         if (status === 'scheduled' && opensAt) this.opensAt.set(line, Number(opensAt));

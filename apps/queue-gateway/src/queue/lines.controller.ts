@@ -15,6 +15,7 @@ import { Env } from '@app/config';
 import { LINE_CODE_PATTERN } from '@app/queue';
 import { DrawService } from '../draw/draw.service';
 import { LineSnapshot, LineStateService } from './line-state.service';
+import { ProofOfWork } from './proof-of-work';
 import { DrawInfoDto, LineCodeParamDto, LineStateDto, URI_TOO_LONG_RESPONSE } from './queue.dto';
 
 const LINE_PATH = '/api/lines/';
@@ -44,6 +45,7 @@ export class LinesController implements OnModuleInit {
     private readonly adapter: HttpAdapterHost,
     env: Env,
     private readonly draws: DrawService,
+    private readonly pow: ProofOfWork,
   ) {
     this.cacheControl = `public, max-age=${env.LINE_STATE_MAX_AGE_SECONDS}`;
   }
@@ -135,6 +137,36 @@ export class LinesController implements OnModuleInit {
     });
     if (!info) throw new DomainError(404, 'NOT_SCHEDULED', `Line ${code} was never scheduled`);
     return info;
+  }
+
+  @Get(':code/challenge')
+  @ApiOperation({
+    summary: 'A proof-of-work challenge for joining the line (ALTCHA), when the line asks for one',
+    description:
+      "The ALTCHA widget's challenge URL. Solve it (altcha-lib's solveChallenge, or the widget) and send the " +
+      'base64 payload as "altcha" in the first request\'s body. Each challenge is for this line, expires ' +
+      'after 5 minutes and is accepted once.',
+  })
+  @ApiOkResponse({
+    description: 'An ALTCHA v2 challenge: {parameters, signature}',
+    schema: { type: 'object', additionalProperties: true },
+  })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: not a valid line code' })
+  @ApiNotFoundResponse({
+    description: 'UNKNOWN_COUPON: no such line; NO_PROOF_OF_WORK: the line asks for none',
+  })
+  @ApiResponse(URI_TOO_LONG_RESPONSE)
+  async challenge(
+    @Param() { code }: LineCodeParamDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<object> {
+    await this.lines.require(code);
+    const { powDifficulty } = await this.lines.lifecycle(code);
+    if (powDifficulty <= 0) {
+      throw new DomainError(404, 'NO_PROOF_OF_WORK', `Line ${code} asks for no proof of work`);
+    }
+    reply.header('Cache-Control', 'no-store');
+    return this.pow.challenge(code, powDifficulty);
   }
 
   private answer(req: FastifyRequest, reply: FastifyReply, snapshot: LineSnapshot): void {

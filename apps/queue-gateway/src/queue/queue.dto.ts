@@ -5,7 +5,7 @@ import {
   ApiSchemaOptions,
   SchemaObject,
 } from '@nestjs/swagger';
-import { IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { USER_ID_MAX_LENGTH, USER_ID_PATTERN } from '@app/contracts';
 import { LINE_CODE_PATTERN } from '@app/queue';
 
@@ -73,6 +73,17 @@ export class IssueRequestDto {
     message: 'userId must not contain control characters or lone surrogates',
   })
   userId: string;
+
+  @ApiPropertyOptional({
+    maxLength: 4096,
+    description:
+      'A first request on a line that asks for a proof of work (its state has powDifficulty > 0): the ' +
+      'solved ALTCHA payload (base64) of a challenge from GET /api/lines/{code}/challenge',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  altcha?: string;
 }
 
 /** A waiting ticket's place in line, in Kafka's own numbers (the 307 body). */
@@ -191,6 +202,12 @@ export class LineStateDto {
       'Epoch ms at which the line closes (or closed) to new places; those in line keep theirs',
   })
   closesAt: number | null;
+  @ApiProperty({
+    example: 0,
+    description:
+      'A first request needs a proof of work of this difficulty (GET /api/lines/{code}/challenge); 0 = none',
+  })
+  powDifficulty: number;
   @ApiProperty({ type: [LinePartitionDto] }) partitions: LinePartitionDto[];
   @ApiProperty({ example: 3800, description: 'Tickets written and not yet admitted' })
   waiting: number;

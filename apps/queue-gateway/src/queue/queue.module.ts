@@ -14,6 +14,7 @@ import { IdentityModule } from '../identity/identity.service';
 import { CancellationBus } from './cancellation-bus';
 import { ClientThrottlerGuard } from './client-throttler.guard';
 import { PlaceRegistry } from './place-registry';
+import { ProofOfWork } from './proof-of-work';
 import { GatewayMetrics } from './gateway-metrics';
 import { HeartbeatBuffer } from './heartbeat-buffer';
 import { IssueController } from './issue.controller';
@@ -55,6 +56,7 @@ import { TicketsController } from './tickets.controller';
     TicketEvents,
     CancellationBus,
     PlaceRegistry,
+    ProofOfWork,
     DrawService,
     QueueService,
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },

@@ -12,6 +12,7 @@ import { DrawService } from '../draw/draw.service';
 import { CancellationBus } from './cancellation-bus';
 import { GatewayMetrics } from './gateway-metrics';
 import { PlaceClaim, PlaceRegistry } from './place-registry';
+import { ProofOfWork } from './proof-of-work';
 import { HeartbeatBuffer } from './heartbeat-buffer';
 import { LineStateService } from './line-state.service';
 import { etaSeconds, pollAfterMs, position } from './queue-math';
@@ -62,6 +63,7 @@ export class QueueService implements OnModuleInit {
     private readonly cancellations: CancellationBus,
     private readonly places: PlaceRegistry,
     private readonly draws: DrawService,
+    private readonly pow: ProofOfWork,
   ) {}
 
   onModuleInit(): void {
@@ -96,11 +98,13 @@ export class QueueService implements OnModuleInit {
    * holds a live ticket for the line gets that ticket back (one place per user,
    * across gateways); else write a ticket and answer its place.
    */
-  async enqueue(line: string, userId: string): Promise<Waiting> {
+  async enqueue(line: string, userId: string, altcha?: string): Promise<Waiting> {
     const coupon = this.catalog.require(line);
     if (coupon.remaining === 0) throw soldOut(line);
-    // A closed line takes no new places; a user already in it keeps theirs.
     const lifecycle = await this.lines.lifecycle(line);
+    // A line may ask every first request for a proof of work (bots pay for each try).
+    if (lifecycle.powDifficulty > 0) await this.pow.verify(line, altcha);
+    // A closed line takes no new places; a user already in it keeps theirs.
     if (lineClosed(lifecycle, Date.now())) {
       const place = await this.claimPlace(line, userId);
       if (place !== null && typeof place === 'object') return place;

@@ -17,6 +17,7 @@ const line = (ratePerSec: number | null, partitions = 1): LineState => ({
   soldOut: false,
   opensAt: null,
   closesAt: null,
+  powDifficulty: 0,
   refreshedAt: 0,
 });
 
