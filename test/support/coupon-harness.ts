@@ -13,7 +13,7 @@ import { loadEnv } from '@app/config';
 import { IssueCouponCommand, IssueCouponResult, withCouponAuth } from '@app/contracts';
 import { dataSourceOptions } from '../../apps/coupon-service/src/database/data-source';
 import { runMigrations } from '../../apps/coupon-service/src/migrate';
-import { freePort, randomName, ROOT, waitFor } from './common';
+import { freePort, randomName, ROOT, stopProcess, waitFor } from './common';
 
 export { freePort, randomName, ROOT, waitFor } from './common';
 
@@ -211,13 +211,6 @@ export class CouponInstance {
   private async signal(sig: NodeJS.Signals): Promise<void> {
     this.client?.close();
     this.client = undefined;
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(sig);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-    clearTimeout(timer);
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    if (this.proc) await stopProcess(this.proc, sig, 10_000);
   }
 }

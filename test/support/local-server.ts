@@ -3,7 +3,7 @@
 // until its port is closed.
 import { ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { waitFor } from './common';
+import { stopProcess, waitFor } from './common';
 
 export const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -38,11 +38,8 @@ export abstract class LocalServer {
 
   /** SIGKILL (a crash, not a clean shutdown), then waits until the process and its port are gone. */
   async kill(): Promise<void> {
-    const child = this.process;
-    if (!child) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
+    if (!this.process) return;
+    await stopProcess(this.process, 'SIGKILL');
     this.process = undefined;
     await waitFor(async () => !(await portOpen(this.port)), 10_000, `port ${this.port} closed`);
   }
