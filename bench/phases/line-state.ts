@@ -3,34 +3,29 @@
  * against the least any node server can do: a raw node:http server, in a process of
  * its own, answering a GET with a body of the same bytes and the same caching headers.
  * Same autocannon settings as the bench's other HTTP figures. Also the 304 path
- * (If-None-Match with the current ETag). This file, run as a script, is that server.
+ * (If-None-Match with the current ETag). The server is bench/raw-http-server.ts.
  */
-import { ChildProcess } from 'node:child_process';
-import http from 'node:http';
-import type autocannon from 'autocannon';
+import path from 'node:path';
+import { freePort } from '../../test/support/common';
+import { BenchStack, CONNECTIONS, DURATION, Figures, formatter, Phase, waitAnswer } from '../stack';
 
-export interface LineStateContext {
-  gw: string;
-  /** A line whose state does not move during the phase (its ETag must hold for the 304 figure). */
-  line: string;
-  env: NodeJS.ProcessEnv;
-  figures: Record<string, string | number>;
-  log: (m: string) => void;
-  start: (name: string, script: string, env: NodeJS.ProcessEnv) => ChildProcess;
-  freePort: () => Promise<number>;
-  waitReadyAny: (url: string, ms?: number) => Promise<void>;
-  /** main.ts's autocannon run: its connections and duration, after a 2 s warm-up. */
-  cannon: (opts: Partial<autocannon.Options> & { url: string }) => Promise<autocannon.Result>;
-}
+/** A line whose state does not move during the phase (its ETag must hold for the 304 figure). */
+const LINE = 'A0001';
 
-export async function lineStatePhase(ctx: LineStateContext): Promise<void> {
+export const lineStatePhase: Phase = {
+  name: 'linestate: cached GET /api/lines/{code} vs raw node:http',
+  needsStack: true,
+  run: (b) => measure(b, LINE),
+};
+
+async function measure(ctx: BenchStack, line: string): Promise<void> {
   const { figures } = ctx;
-  const url = `${ctx.gw}/api/lines/${ctx.line}`;
+  const url = `${ctx.gw}/api/lines/${line}`;
   // A line that just saw traffic still changes for a while (its smoothed admission rate
   // decays): wait until its ETag has held for 3 s (at most 60 s), so the 304 figure holds.
   let first = await fetch(url);
   for (let still = Date.now(), deadline = Date.now() + 60_000; Date.now() - still < 3000;) {
-    if (Date.now() > deadline) throw new Error(`the state of line ${ctx.line} kept changing`);
+    if (Date.now() > deadline) throw new Error(`the state of line ${line} kept changing`);
     await new Promise((r) => setTimeout(r, 250));
     const next = await fetch(url);
     if (next.headers.get('etag') !== first.headers.get('etag')) still = Date.now();
@@ -40,12 +35,12 @@ export async function lineStatePhase(ctx: LineStateContext): Promise<void> {
   const body = Buffer.from(await first.arrayBuffer());
   const etag = first.headers.get('etag') ?? '';
   const cacheControl = first.headers.get('cache-control') ?? '';
-  figures.lsLine = ctx.line;
+  figures.lsLine = line;
   figures.lsBytes = body.length;
   figures.lsCacheControl = cacheControl;
 
-  const port = await ctx.freePort();
-  const raw = ctx.start('raw-http', __filename, {
+  const port = await freePort();
+  const raw = ctx.start('raw-http', path.join(__dirname, '..', 'raw-http-server.js'), {
     ...ctx.env,
     RAW_PORT: String(port),
     RAW_BODY: body.toString('base64'),
@@ -53,7 +48,7 @@ export async function lineStatePhase(ctx: LineStateContext): Promise<void> {
     RAW_CACHE_CONTROL: cacheControl,
   });
   try {
-    await ctx.waitReadyAny(`http://127.0.0.1:${port}/`);
+    await waitAnswer(`http://127.0.0.1:${port}/`);
     const rawCheck = Buffer.from(await (await fetch(`http://127.0.0.1:${port}/`)).arrayBuffer());
     if (!rawCheck.equals(body)) throw new Error('the raw server does not answer the same body');
 
@@ -87,14 +82,9 @@ export async function lineStatePhase(ctx: LineStateContext): Promise<void> {
   }
 }
 
-export function lineStateSection(
-  figures: Record<string, string | number>,
-  connections: number,
-  duration: number,
-): string {
+export function lineStateSection(figures: Figures): string {
   if (figures.lsBytes === undefined) return '';
-  const f = (k: string, unit = '') =>
-    figures[k] === undefined || Number.isNaN(figures[k]) ? 'n/a' : `${figures[k]}${unit}`;
+  const f = formatter(figures);
   const ratio = parseFloat(f('lsRatio'));
   return `
 ## The cached line state against a raw node:http server
@@ -102,7 +92,7 @@ export function lineStateSection(
 \`GET /api/lines/${f('lsLine')}\` answers from a buffer serialised once per change of the line
 (${f('lsBytes')} bytes, \`Cache-Control: ${f('lsCacheControl')}\`, strong ETag). The baseline is a raw
 \`node:http\` server in a process of its own answering every GET with the same bytes and the same
-Content-Type, Cache-Control and ETag (bench/line-state.ts). autocannon ${connections} connections x ${duration} s
+Content-Type, Cache-Control and ETag (bench/raw-http-server.ts). autocannon ${CONNECTIONS} connections x ${DURATION} s
 after a 2 s warm-up, as above; only 200s (304s on the last line) count.
 
 | what | req/s | p50 ms | p99 ms | of raw node:http | target |
@@ -114,22 +104,3 @@ after a 2 s warm-up, as above; only 200s (304s on the last line) count.
 Other answers: 200 path ${f('lsOther')}, 304 path ${f('ls304Other')}. Target >= 80% of raw node:http: ${Number.isNaN(ratio) ? 'n/a' : ratio >= 80 ? 'met' : 'NOT met'}.
 `;
 }
-
-/** The baseline server (this file run as a script by the bench). */
-function rawServer(): void {
-  const body = Buffer.from(process.env.RAW_BODY ?? '', 'base64');
-  const headers = {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': process.env.RAW_CACHE_CONTROL ?? '',
-    etag: process.env.RAW_ETAG ?? '',
-    'content-length': String(body.length),
-  };
-  http
-    .createServer((_req, res) => {
-      res.writeHead(200, headers);
-      res.end(body);
-    })
-    .listen(Number(process.env.RAW_PORT), '127.0.0.1');
-}
-
-if (require.main === module) rawServer();

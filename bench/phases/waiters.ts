@@ -4,7 +4,7 @@
  * GET /api/queue/tickets/{uuid} at the pollAfterMs each answer gives. Every run has a
  * gateway process of its own (started like the bench's other apps), and only that
  * process's CPU (utime + stime from /proc/<pid>/stat) and RSS (VmRSS) are read; the
- * load runs in forked client processes (this file, run as a script), at most
+ * load runs in forked client processes (bench/waiter-client.ts), at most
  * PER_CLIENT connections each, so neither side passes the per-process open-file limit.
  *
  * The line: a coupon of its own, opened at 1 admission a second before the first
@@ -15,41 +15,36 @@
 import { ChildProcess, execFileSync, fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { Client } from 'pg';
-
-/** What the phase needs from bench/main.ts. */
-export interface WaitersContext {
-  /** The environment the bench's apps run with (ports, prefixes, databases). */
-  env: NodeJS.ProcessEnv;
-  /** The bench's main gateway (tickets are written through it; the line is read from it). */
-  gw: string;
-  /** PostgreSQL of the bench's own database, to add this phase's coupon. */
-  pg: { host: string; port: number; user: string; password: string; database: string };
-  figures: Record<string, string | number>;
-  log: (m: string) => void;
-  /** main.ts's way of starting an app: a node process of its own, logging into the run's folder. */
-  start: (name: string, script: string, env: NodeJS.ProcessEnv) => ChildProcess;
-  freePort: () => Promise<number>;
-  waitReady: (url: string, ms?: number) => Promise<void>;
-  setRate: (code: string, ratePerSec: number, burst: number) => Promise<void>;
-  rid: string;
-}
+import { freePort, stopProcess, waitFor } from '../../test/support/common';
+import {
+  BenchStack,
+  Figures,
+  formatter,
+  log,
+  Phase,
+  RID,
+  rssMiB,
+  sleep,
+  waitReady,
+} from '../stack';
+import { ClientStats, emptyStats, Waiter } from '../waiter-client';
 
 export const WAITERS_LINE = 'WAIT0001';
 /** Seconds every run is measured over. */
 export const WINDOW_S = Number(process.env.BENCH_WAITERS_WINDOW ?? 30);
+/** The gateway each run starts, and the load client it forks (both built beside this file). */
+const GATEWAY_JS = path.join(__dirname, '..', '..', 'apps', 'queue-gateway', 'src', 'main.js');
+const CLIENT_JS = path.join(__dirname, '..', 'waiter-client.js');
 /** Admissions a second on the waiters' line: slow, so the line moves but nobody reaches the head. */
 const RATE = 1;
 /** Tickets at the head of the line, in front of every waiter (admitted at RATE/s during the phase). */
 const HEAD = 1000;
 /** Connections per client process (their open-file limit is the same as the gateway's). */
 const PER_CLIENT = 5000;
-/** SSE streams each client process opens at a time. */
-const OPENING = 100;
 /** Open files a gateway needs besides the waiters' sockets (Kafka, Redis, coupon service, logs...). */
 const GATEWAY_SPARE_FDS = 500;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The hard limit on open files per process (`ulimit -Hn`), which nobody here can raise. */
 export function hardFdLimit(): number {
@@ -74,36 +69,7 @@ function cpuSeconds(pid: number): { user: number; sys: number } {
   return { user: Number(fields[11]) / CLK_TCK, sys: Number(fields[12]) / CLK_TCK };
 }
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 const openFiles = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
-
-interface Waiter {
-  uuid: string;
-  ticket: string;
-  offset: number;
-  pollAfterMs: number;
-}
-
-/** Counters of a client process (cumulative; the window is the difference of two readings). */
-interface ClientStats {
-  opened: number;
-  openFailed: number;
-  openStatuses: Record<string, number>;
-  bytes: number;
-  lineEvents: number;
-  keepAlives: number;
-  outcomes: number;
-  closed: number;
-  errors: number;
-  polls: number;
-  pollStatuses: Record<string, number>;
-  pollErrors: number;
-  pollMsSum: number;
-}
 
 /** sse: the gateway's default pace; sse1s: one line update a second to every stream (SSE_MAX_UPDATE_MS=1000). */
 type Mode = 'sse' | 'sse1s' | 'poll';
@@ -127,16 +93,22 @@ interface RunResult {
 
 // ---------------------------------------------------------------- the phase
 
-export async function waitersPhase(ctx: WaitersContext): Promise<void> {
+export const waitersPhase: Phase = {
+  name: 'waiters: SSE vs polling, gateway CPU and RSS',
+  needsStack: true,
+  run: measure,
+};
+
+async function measure(ctx: BenchStack): Promise<void> {
   const counts = waiterCounts();
   const most = Math.max(...counts);
-  const { figures, log } = ctx;
+  const { figures } = ctx;
   figures.waitersCounts = counts.join(',');
   figures.waitersFdLimit = String(hardFdLimit());
   figures.waitersWindow = WINDOW_S;
 
   // the line: a coupon of this phase's own, opened (1/s) before its first ticket
-  const pg = new Client(ctx.pg);
+  const pg = new Client(ctx.pg(ctx.db));
   await pg.connect();
   try {
     await pg.query(
@@ -147,7 +119,12 @@ export async function waitersPhase(ctx: WaitersContext): Promise<void> {
   } finally {
     await pg.end();
   }
-  await waitFor(async () => (await fetch(`${ctx.gw}/api/lines/${WAITERS_LINE}`)).ok, 30_000);
+  await waitFor(
+    async () => (await fetch(`${ctx.gw}/api/lines/${WAITERS_LINE}`)).ok,
+    30_000,
+    `line ${WAITERS_LINE}`,
+    250,
+  );
   await ctx.setRate(WAITERS_LINE, RATE, 1);
 
   // HEAD + most real tickets through the gateway's issue route
@@ -160,7 +137,7 @@ export async function waitersPhase(ctx: WaitersContext): Promise<void> {
     await Promise.all(
       Array.from({ length: 100 }, async () => {
         while (k < HEAD + most) {
-          const r = await issue(ctx.gw, agent, `w-${ctx.rid}-${k++}`);
+          const r = await issue(ctx.gw, agent, `w-${RID}-${k++}`);
           if (r.status !== 307) {
             bad[r.status] = (bad[r.status] ?? 0) + 1;
             continue;
@@ -289,15 +266,6 @@ function issue(base: string, agent: http.Agent, userId: string) {
   });
 }
 
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`gave up after ${ms / 1000}s`);
-    await sleep(250);
-  }
-}
-
 async function lineState(base: string): Promise<{ committed: number; end: number }> {
   const res = await fetch(`${base}/api/lines/${WAITERS_LINE}`);
   const body = (await res.json()) as {
@@ -311,15 +279,15 @@ async function lineState(base: string): Promise<{ committed: number; end: number
 
 /** One measured run on a fresh gateway process: `n` waiters by `mode` (or none: idle). */
 async function run(
-  ctx: WaitersContext,
+  ctx: BenchStack,
   mode: Mode | 'idle',
   n: number,
   waiters: Waiter[],
 ): Promise<RunResult> {
   const label = mode === 'idle' ? 'idle gateway' : `${n.toLocaleString('en')} waiters, ${mode}`;
-  ctx.log(`waiters: ${label}...`);
-  const port = await ctx.freePort();
-  const gateway = ctx.start(`gateway-waiters-${mode}-${n}`, 'dist/apps/queue-gateway/src/main.js', {
+  log(`waiters: ${label}...`);
+  const port = await freePort();
+  const gateway = ctx.start(`gateway-waiters-${mode}-${n}`, GATEWAY_JS, {
     ...ctx.env,
     GATEWAY_PORT: String(port),
     SSE_MAX_CONNECTIONS: String(Math.max(25_000, n + 1000)),
@@ -331,7 +299,7 @@ async function run(
   const pid = gateway.pid!;
   const clients: ChildProcess[] = [];
   try {
-    await ctx.waitReady(`http://127.0.0.1:${port}/health/ready`);
+    await waitReady(`http://127.0.0.1:${port}/health/ready`);
     // the new process tracks the line from its catalogue: wait until it serves it
     await waitFor(
       async () => (await fetch(`http://127.0.0.1:${port}/api/lines/${WAITERS_LINE}`)).ok,
@@ -343,7 +311,7 @@ async function run(
     let openSeconds = 0;
 
     for (let i = 0; i < waiters.length; i += PER_CLIENT) {
-      const child = fork(__filename, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(CLIENT_JS, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       clients.push(child);
     }
     const slices = clients.map((_, i) => waiters.slice(i * PER_CLIENT, (i + 1) * PER_CLIENT));
@@ -354,7 +322,7 @@ async function run(
       );
       opened = answers.reduce((s, x) => s + x.opened, 0);
       openSeconds = (Date.now() - t) / 1000;
-      ctx.log(`waiters: ${opened}/${n} streams open in ${openSeconds.toFixed(1)}s`);
+      log(`waiters: ${opened}/${n} streams open in ${openSeconds.toFixed(1)}s`);
       if (opened !== n) {
         const statuses = answers.map((x) => JSON.stringify(x.openStatuses)).join(' ');
         throw new Error(`only ${opened} of ${n} event streams opened (statuses ${statuses})`);
@@ -397,13 +365,13 @@ async function run(
       openSeconds,
       committedMoved: line1.committed - line0.committed,
     };
-    ctx.log(
+    log(
       `waiters: ${label}: CPU ${result.cpu.toFixed(2)} s in ${seconds.toFixed(1)} s, RSS ${Math.round(rssBefore)} -> ${Math.round(rssDuring)} MiB, ${fdsDuring} fds, line moved ${result.committedMoved}, client ${JSON.stringify(result.stats)}`,
     );
     return result;
   } finally {
-    await Promise.all(clients.map((c) => stop(c, 'SIGKILL', 'stop')));
-    await stop(gateway, 'SIGTERM');
+    await Promise.all(clients.map((c) => stopProcess(c, 'SIGKILL')));
+    await stopProcess(gateway, 'SIGTERM');
   }
 }
 
@@ -430,24 +398,6 @@ function diff(a: ClientStats, b: ClientStats, sign = -1): ClientStats {
   return out;
 }
 
-function emptyStats(): ClientStats {
-  return {
-    opened: 0,
-    openFailed: 0,
-    openStatuses: {},
-    bytes: 0,
-    lineEvents: 0,
-    keepAlives: 0,
-    outcomes: 0,
-    closed: 0,
-    errors: 0,
-    polls: 0,
-    pollStatuses: {},
-    pollErrors: 0,
-    pollMsSum: 0,
-  };
-}
-
 let callId = 0;
 /** A request to a client process and its answer (bounded in time). */
 function call<T>(child: ChildProcess, msg: Record<string, unknown>, ms = 120_000): Promise<T> {
@@ -468,23 +418,11 @@ function call<T>(child: ChildProcess, msg: Record<string, unknown>, ms = 120_000
   });
 }
 
-/** Ends a process and waits for its exit (SIGKILL after 5 s). */
-async function stop(child: ChildProcess, signal: NodeJS.Signals, cmd?: string): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  if (cmd && child.connected) child.send({ cmd, id: 0 });
-  else child.kill(signal);
-  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
-}
-
 // ---------------------------------------------------------------- the report
 
-export function waitersSection(figures: Record<string, string | number>): string {
+export function waitersSection(figures: Figures): string {
   if (figures.waitersCounts === undefined) return '';
-  const f = (k: string, unit = '') =>
-    figures[k] === undefined || Number.isNaN(figures[k]) ? 'n/a' : `${figures[k]}${unit}`;
+  const f = formatter(figures);
   const counts = String(figures.waitersCounts).split(',').map(Number);
   const most = Math.max(...counts);
   const fmt = (n: number) => n.toLocaleString('en');
@@ -555,138 +493,3 @@ Targets for ${fmt(most)} SSE waiters (20,000 in the target) on one gateway proce
 under one core: ${f(`w_sse1s_${most}Share`)} of one core, ${met(sseShare < 100, !Number.isNaN(sseShare))}; under 1 GiB RSS: ${f(`w_sse1s_${most}RssDuring`, ' MiB')}, ${met(sseRss < 1024, !Number.isNaN(sseRss))}.
 `;
 }
-
-// ---------------------------------------------------------------- the client process
-
-const LINE_MARK = Buffer.from('event: line\n');
-const KEEP_ALIVE_MARK = Buffer.from(': keep-alive\n');
-const OUTCOME_MARK = Buffer.from('event: outcome\n');
-
-function countOf(chunk: Buffer, mark: Buffer): number {
-  let n = 0;
-  for (let i = chunk.indexOf(mark); i !== -1; i = chunk.indexOf(mark, i + mark.length)) n++;
-  return n;
-}
-
-/** A forked load client: holds SSE streams or polls, and reports counters, as the parent asks. */
-function clientMain(): void {
-  const stats = emptyStats();
-  const requests = new Set<http.ClientRequest>();
-  const agents: http.Agent[] = [];
-  let stopped = false;
-  const timers = new Set<NodeJS.Timeout>();
-  const end = () => {
-    stopped = true;
-    for (const t of timers) clearTimeout(t);
-    for (const r of requests) r.destroy();
-    for (const a of agents) a.destroy();
-    process.exit(0);
-  };
-  // bounded whatever the parent does
-  setTimeout(end, 10 * 60_000).unref();
-  process.on('disconnect', end);
-
-  const openStream = (port: number, w: Waiter) =>
-    new Promise<void>((resolve) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: `/api/queue/tickets/${w.uuid}/events`,
-          headers: { 'x-queue-ticket': w.ticket, accept: 'text/event-stream' },
-          agent: false,
-        },
-        (res) => {
-          const status = String(res.statusCode);
-          stats.openStatuses[status] = (stats.openStatuses[status] ?? 0) + 1;
-          if (res.statusCode === 200) stats.opened++;
-          else stats.openFailed++;
-          resolve();
-          res.on('data', (chunk: Buffer) => {
-            stats.bytes += chunk.length;
-            stats.lineEvents += countOf(chunk, LINE_MARK);
-            stats.keepAlives += countOf(chunk, KEEP_ALIVE_MARK);
-            stats.outcomes += countOf(chunk, OUTCOME_MARK);
-          });
-          res.on('close', () => {
-            requests.delete(req);
-            if (!stopped) stats.closed++;
-          });
-        },
-      );
-      req.on('error', () => {
-        if (!stopped) stats.errors++;
-        requests.delete(req);
-        resolve();
-      });
-      requests.add(req);
-      req.end();
-    });
-
-  const poller = (port: number, w: Waiter) => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    agents.push(agent);
-    const again = (ms: number) => {
-      if (stopped) return;
-      const t = setTimeout(() => {
-        timers.delete(t);
-        poll();
-      }, ms);
-      timers.add(t);
-    };
-    const poll = () => {
-      const t0 = performance.now();
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: `/api/queue/tickets/${w.uuid}`,
-          headers: { 'x-queue-ticket': w.ticket },
-          agent,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            requests.delete(req);
-            stats.polls++;
-            stats.pollMsSum += performance.now() - t0;
-            const status = String(res.statusCode);
-            stats.pollStatuses[status] = (stats.pollStatuses[status] ?? 0) + 1;
-            const m = /"pollAfterMs":(\d+)/.exec(Buffer.concat(chunks).toString('latin1'));
-            again(m ? Number(m[1]) : w.pollAfterMs);
-          });
-        },
-      );
-      req.on('error', () => {
-        requests.delete(req);
-        if (stopped) return;
-        stats.pollErrors++;
-        again(w.pollAfterMs);
-      });
-      requests.add(req);
-      req.end();
-    };
-    again(Math.random() * w.pollAfterMs);
-  };
-
-  process.on('message', (m: { id: number; cmd: string; port?: number; waiters?: Waiter[] }) => {
-    const reply = (result: unknown) => process.send?.({ id: m.id, result });
-    if (m.cmd === 'stop') return end();
-    if (m.cmd === 'stats') return reply(stats);
-    if (m.cmd === 'poll') {
-      for (const w of m.waiters!) poller(m.port!, w);
-      return reply(stats);
-    }
-    if (m.cmd === 'sse') {
-      const queue = [...m.waiters!];
-      void Promise.all(
-        Array.from({ length: OPENING }, async () => {
-          for (let w = queue.shift(); w; w = queue.shift()) await openStream(m.port!, w);
-        }),
-      ).then(() => reply(stats));
-    }
-  });
-}
-
-if (require.main === module) clientMain();
