@@ -29,6 +29,16 @@ await build({
 for (const name of ['index.html', 'line.html', 'app.css']) {
   await copyFile(join(web, name), join(out, name));
 }
+// The ALTCHA widget for lines that ask for a proof of work, loaded by the page only
+// there: its CSP-friendly "external" build, its stylesheet and its PBKDF2 worker.
+const altcha = join(root, 'node_modules', 'altcha', 'dist');
+for (const [from, name] of [
+  ['external/altcha.umd.min.cjs', 'altcha.js'],
+  ['external/altcha.css', 'altcha.css'],
+  ['workers/pbkdf2.js', 'altcha-pbkdf2.js'],
+]) {
+  await copyFile(join(altcha, from), join(out, name));
+}
 
 const sizes = await Promise.all(
   ['app.js', 'app.css', 'index.html', 'line.html'].map(

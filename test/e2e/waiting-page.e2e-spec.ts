@@ -32,6 +32,10 @@ const PAUSE = 'WPPAUSE';
 const SOLD = 'WPSOLD';
 /** Scheduled a few seconds ahead with a pre-queue: the page shows the draw, then the place. */
 const DRAW = 'WPDRAW';
+/** Asks every first request for a proof of work (the ALTCHA widget solves it). */
+const POW = 'WPPOW';
+/** Paused, then drained by the admin while people wait. */
+const END = 'WPEND';
 const RATE = 2;
 const FILLERS = 20;
 
@@ -127,8 +131,9 @@ describe('the waiting page in a real browser (gateway + admitter + coupon servic
       `INSERT INTO coupon (code, name, discount, quantity, max_per_user) VALUES
          ($1, '10,000 won off', 10000, 20, 1), ($2, '5,000 won off', 5000, 20, 1),
          ($3, '3,000 won off', 3000, 20, 1), ($4, 'Last one: 50,000 won off', 50000, 1, 1),
-         ($5, 'Drop: 7,000 won off', 7000, 20, 1)`,
-      [JOIN, HOLD, PAUSE, SOLD, DRAW],
+         ($5, 'Drop: 7,000 won off', 7000, 20, 1), ($6, 'Bot-proof: 2,000 won off', 2000, 20, 1),
+         ($7, 'Short event: 1,000 won off', 1000, 20, 1)`,
+      [JOIN, HOLD, PAUSE, SOLD, DRAW, POW, END],
     );
     coupons = await new CouponInstance(world).start();
     env = gatewayEnv({
@@ -148,13 +153,14 @@ describe('the waiting page in a real browser (gateway + admitter + coupon servic
         const res = await http().get('/api/lines');
         const known = (res.body as Array<{ line: string }>).map((l) => l.line);
         return (
-          res.status === 200 && [JOIN, HOLD, PAUSE, SOLD, DRAW].every((c) => known.includes(c))
+          res.status === 200 &&
+          [JOIN, HOLD, PAUSE, SOLD, DRAW, POW, END].every((c) => known.includes(c))
         );
       },
       20_000,
-      'the five lines',
+      'the seven lines',
     );
-    for (const line of [JOIN, HOLD, PAUSE, SOLD, DRAW]) await setRate(line, 0);
+    for (const line of [JOIN, HOLD, PAUSE, SOLD, DRAW, POW, END]) await setRate(line, 0);
     admitter = await startAdmitter(env);
     browser = await launchBrowser();
   });
@@ -494,6 +500,55 @@ describe('the waiting page in a real browser (gateway + admitter + coupon servic
       `${by(`line-${SOLD}`)} ${by('state')}`,
     );
     expect(await list.page.textContent(`${by(`line-${SOLD}`)} ${by('stock')}`)).toBe('0 / 1');
+  });
+
+  it('solves the proof of work a line asks for with the ALTCHA widget, and the join carries it', async () => {
+    await http()
+      .put(`/api/admin/lines/${POW}`)
+      .set('Authorization', `Bearer ${env.ADMIN_TOKEN}`)
+      .send({ powDifficulty: 5000 })
+      .expect(200);
+    const { page } = await visit(`/lines/${POW}`);
+    const joins: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith(`/api/coupons/${POW}/issue`)) {
+        joins.push(r.postData() ?? '');
+      }
+    });
+    await page.waitForSelector(`${by('altcha')} [data-state="verified"]`, { timeout: 15_000 });
+    await shot(page, 'proof-of-work-join');
+    const { uuid } = await joinAs(page, 'pow-user');
+    expect(uuid).toEqual(expect.any(String));
+    expect(joins).toHaveLength(1);
+    const { altcha } = JSON.parse(joins[0]!) as { altcha: string };
+    const payload = JSON.parse(Buffer.from(altcha, 'base64').toString()) as {
+      challenge: { parameters: { data: { line: string } } };
+      solution: { counter: number; time?: number };
+    };
+    expect(payload.challenge.parameters.data.line).toBe(POW);
+    // The browser's own cost at the suggested difficulty (recorded in docs/waiting-page.md).
+    console.log(
+      `[pow] Chromium solved a difficulty-5000 challenge: counter ${payload.solution.counter}, ${payload.solution.time} ms`,
+    );
+    // Without the widget's solution the gateway refuses the same request.
+    const bare = await http().post(`/api/coupons/${POW}/issue`).send({ userId: 'pow-bot' });
+    expect(bare.status).toBe(403);
+  });
+
+  it('tells everyone still waiting when the admin drains the line, and newcomers that it ended', async () => {
+    const { page } = await visit(`/lines/${END}`);
+    await joinAs(page, 'end-user');
+    await http()
+      .post(`/api/admin/lines/${END}/drain`)
+      .set('Authorization', `Bearer ${env.ADMIN_TOKEN}`)
+      .expect(200);
+    expect(await outcome(page, 20_000)).toBe('ended');
+    expect(await text(page, 'outcome-title')).toBe('The event has ended');
+    await shot(page, 'line-ended');
+    const late = await visit(`/lines/${END}`);
+    await late.page.fill(by('user-id'), 'end-late');
+    await late.page.click(by('join'));
+    expect(await outcome(late.page)).toBe('ended');
   });
 
   it('works with the keyboard alone: Tab to the field and the button, Enter to join, Tab to Cancel', async () => {

@@ -5,7 +5,7 @@ import { DomainError, UnavailableError } from '@app/common';
 import { LineCodeParamDto } from '../queue/queue.dto';
 import { Asset, findWebDir, loadAsset, PageTemplate } from './web-assets';
 
-const ASSETS = ['app.js', 'app.css'] as const;
+const ASSETS = ['app.js', 'app.css', 'altcha.js', 'altcha.css', 'altcha-pbkdf2.js'] as const;
 
 /**
  * The waiting page, served by the gateway itself (no separate web server, no

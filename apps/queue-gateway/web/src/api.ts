@@ -40,6 +40,8 @@ export interface LineState {
   state: 'scheduled' | 'open' | 'paused' | 'closed' | 'ended' | 'sold_out';
   opensAt?: number | null;
   closesAt?: number | null;
+  /** > 0: a first request needs an ALTCHA proof of work (GET /api/lines/{code}/challenge). */
+  powDifficulty?: number;
   partitions: Array<{ partition: number; committedOffset: number; endOffset: number }>;
   waiting: number;
   ratePerSec: number | null;

@@ -12,7 +12,7 @@ import {
   Numbers,
   TicketStatus,
 } from './api';
-import { $, setText } from './dom';
+import { $, el, setText } from './dom';
 import { duration, lang, num, setUpToggle, store, stored, t, TextKey } from './i18n';
 
 type Outcome =
@@ -300,6 +300,74 @@ function showJoin(message?: TextKey): void {
   show('join');
   say(message);
   render();
+  // The line's state says whether a join needs a proof of work.
+  if (line) setUpProofOfWork();
+  else
+    void call<LineState>('GET', `/api/lines/${enc(code)}`).then((l) => {
+      if (l.status !== 200 || !l.body) return;
+      line ??= l.body;
+      setUpProofOfWork();
+    });
+}
+
+// ---- proof of work (a line with powDifficulty > 0) ---------------------------
+// The ALTCHA widget (served from /assets, its CSP-friendly "external" build with
+// its PBKDF2 worker) solves a challenge of this line in the background while the
+// user types; a join sends the solution once, and the widget solves a new one.
+
+interface AltchaWidget extends HTMLElement {
+  verify(): Promise<{ payload: string } | null>;
+  reset(): void;
+}
+let powWidget: AltchaWidget | undefined;
+let powPayload: string | undefined;
+const powWaiters: Array<(payload: string) => void> = [];
+
+function setUpProofOfWork(): void {
+  if (!line?.powDifficulty || powWidget || document.querySelector('script[data-altcha]')) return;
+  const css = el('link', undefined, { rel: 'stylesheet', href: '/assets/altcha.css' });
+  const script = el('script', undefined, { src: '/assets/altcha.js', 'data-altcha': '' });
+  script.addEventListener('load', () => {
+    const registry = (window as unknown as { $altcha?: AltchaGlobal }).$altcha;
+    registry?.algorithms.set('PBKDF2/SHA-256', () => new Worker('/assets/altcha-pbkdf2.js'));
+    const widget = el('altcha-widget' as 'div', undefined, {
+      challenge: `/api/lines/${enc(code)}/challenge`,
+      auto: 'onload',
+      name: 'altcha',
+      'data-testid': 'altcha',
+      configuration: JSON.stringify({ hideFooter: true, minDuration: 0 }),
+    }) as unknown as AltchaWidget;
+    widget.addEventListener('statechange', (e) => {
+      const detail = (e as CustomEvent<{ state: string; payload?: string }>).detail;
+      if (detail.state !== 'verified' || !detail.payload) return;
+      powPayload = detail.payload;
+      for (const waiter of powWaiters.splice(0)) waiter(detail.payload);
+    });
+    $('join').before(widget);
+    powWidget = widget;
+  });
+  document.head.append(css, script);
+}
+
+interface AltchaGlobal {
+  algorithms: Map<string, () => Worker>;
+}
+
+/** A solved payload for one join (waits for the widget if it is still working). */
+function proofOfWork(): Promise<string | undefined> {
+  if (!line?.powDifficulty) return Promise.resolve(undefined);
+  setUpProofOfWork();
+  const ready = powPayload;
+  if (ready) {
+    powPayload = undefined;
+    // The next join needs a new solution: start on it now.
+    window.setTimeout(() => {
+      powWidget?.reset();
+      void powWidget?.verify();
+    }, 0);
+    return Promise.resolve(ready);
+  }
+  return new Promise((resolve) => powWaiters.push(resolve)).then(() => proofOfWork());
 }
 
 function startWaiting(s: TicketStatus, focus: boolean): void {
@@ -495,10 +563,11 @@ async function poll(): Promise<void> {
 async function join(userId: string, again = false, tries = 0): Promise<void> {
   const button = $<HTMLButtonElement>(again ? 'join-again' : 'join');
   button.disabled = true;
+  const altcha = await proofOfWork();
   const a = await call<(Numbers & { ticket: string }) | Issued | ErrorBody>(
     'POST',
     `/api/coupons/${enc(code)}/issue`,
-    { userId },
+    altcha ? { userId, altcha } : { userId },
   );
   button.disabled = false;
   if (a.status === 307) {
