@@ -5,7 +5,7 @@ import {
   ApiSchemaOptions,
   SchemaObject,
 } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { USER_ID_MAX_LENGTH, USER_ID_PATTERN } from '@app/contracts';
 import { LINE_CODE_PATTERN } from '@app/queue';
 
@@ -80,7 +80,8 @@ export class IssueRequestDto {
       'A first request on a line that asks for a proof of work (its state has powDifficulty > 0): the ' +
       'solved ALTCHA payload (base64) of a challenge from GET /api/lines/{code}/challenge',
   })
-  @IsOptional()
+  // Optional but not nullable (null is not a payload: 400, as the document says).
+  @ValidateIf((_dto: object, value: unknown) => value !== undefined)
   @IsString()
   @MaxLength(4096)
   altcha?: string;
