@@ -11,6 +11,7 @@ import { CouponCatalog } from './issuance/coupon-catalog.service';
 import { CouponQueries } from './issuance/coupon-queries.service';
 import { CouponStockStore } from './issuance/coupon-stock.store';
 import { CouponController } from './issuance/coupon.controller';
+import { CouponMetrics } from './issuance/coupon.metrics';
 import { CouponRepository } from './issuance/coupon.repository';
 import { IssueCouponUseCase } from './issuance/issue-coupon.usecase';
 import { StockReconciler } from './issuance/stock-reconciler.service';
@@ -49,6 +50,7 @@ export class CouponServiceModule {
         CouponStockStore,
         CouponCatalog,
         StockReconciler,
+        CouponMetrics,
         IssueCouponUseCase,
         CouponQueries,
       ],

@@ -1,6 +1,7 @@
 import { Env } from '@app/config';
 import { LockLease, RedisLock } from '@app/lock';
 import { CouponCatalog } from './coupon-catalog.service';
+import { CouponMetrics } from './coupon.metrics';
 import { CouponStockStore, PrecheckOutcome, ReserveOutcome } from './coupon-stock.store';
 import { CouponRepository, FencedInsertResult } from './coupon.repository';
 import { IssueCouponUseCase } from './issue-coupon.usecase';
@@ -58,6 +59,7 @@ function setUp(opts: {
     repository as unknown as CouponRepository,
     lock as unknown as RedisLock,
     reconciler as unknown as StockReconciler,
+    new CouponMetrics(),
   );
   return { useCase, stock, repository, lock, reconciler };
 }

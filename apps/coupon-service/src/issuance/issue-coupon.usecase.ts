@@ -1,25 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Counter, Histogram } from 'prom-client';
 import { Env } from '@app/config';
 import { IssueCouponCommand, IssueCouponResult, userIdProblem } from '@app/contracts';
 import { LockLease, RedisLock } from '@app/lock';
 import { CouponCatalog } from './coupon-catalog.service';
+import { CouponMetrics } from './coupon.metrics';
 import { CouponStockStore, pendingMark } from './coupon-stock.store';
 import { CouponRepository, FencedInsertResult } from './coupon.repository';
 import { issueLockResource } from './lock-resources';
 import { StockReconciler } from './stock-reconciler.service';
-
-const issued = new Counter({
-  name: 'coupon_issue_total',
-  help: 'Issue requests by outcome',
-  labelNames: ['outcome'] as const,
-});
-const duration = new Histogram({
-  name: 'coupon_issue_duration_seconds',
-  help: 'Time to answer an issue request',
-  labelNames: ['outcome'] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-});
 
 /** pg-pool's error when no connection became free in time (the query was never sent). */
 const isPoolCheckoutTimeout = (error: unknown): boolean =>
@@ -56,17 +44,18 @@ export class IssueCouponUseCase {
     private readonly repository: CouponRepository,
     private readonly lock: RedisLock,
     private readonly reconciler: StockReconciler,
+    private readonly metrics: CouponMetrics,
   ) {}
 
   async execute(cmd: IssueCouponCommand): Promise<IssueCouponResult> {
-    const stop = duration.startTimer();
+    const stop = this.metrics.duration.startTimer();
     let outcome = 'error';
     try {
       const result = await this.issue(cmd);
       outcome = result.outcome;
       return result;
     } finally {
-      issued.inc({ outcome });
+      this.metrics.issued.inc({ outcome });
       stop({ outcome });
     }
   }

@@ -1,114 +1,62 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, register } from 'prom-client';
-
-/**
- * One metric per name in the default registry: a second gateway in the same
- * process (tests) shares the first one's instead of failing to register.
- */
-function fresh<T>(name: string, make: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? make();
-}
+import { counter, gauge, histogram } from '@app/common';
 
 /** The gateway's own Prometheus metrics (default registry, served at /metrics). */
 @Injectable()
 export class GatewayMetrics {
-  readonly ticketsWritten = fresh(
-    'queue_tickets_written_total',
-    () =>
-      new Counter({
-        name: 'queue_tickets_written_total',
-        help: 'Ticket records acked by Kafka',
-        labelNames: ['line'],
-      }),
-  );
-  readonly ticketsCancelled = fresh(
-    'queue_tickets_cancelled_total',
-    () =>
-      new Counter({
-        name: 'queue_tickets_cancelled_total',
-        help: 'Cancellations accepted',
-        labelNames: ['line'],
-      }),
-  );
-  readonly enqueueRepeats = fresh(
-    'queue_enqueue_repeats_total',
-    () =>
-      new Counter({
-        name: 'queue_enqueue_repeats_total',
-        help: 'First requests of a user who already held a live ticket: answered with that ticket, no new place',
-        labelNames: ['line'],
-      }),
-  );
-  readonly ticketsRejoined = fresh(
-    'queue_tickets_rejoined_total',
-    () =>
-      new Counter({
-        name: 'queue_tickets_rejoined_total',
-        help: 'Holders skipped as abandoned who came back within ABANDON_GRACE_SECONDS and were admitted',
-        labelNames: ['line'],
-      }),
-  );
-  readonly admitted = fresh(
-    'queue_line_admitted',
-    () =>
-      new Gauge({
-        name: 'queue_line_admitted',
-        help: "Tickets admitted so far per line (sum of the admitter group's committed offsets)",
-        labelNames: ['line'],
-      }),
-  );
-  readonly lineLength = fresh(
-    'queue_line_length',
-    () =>
-      new Gauge({
-        name: 'queue_line_length',
-        help: 'Tickets not yet admitted per line (sum of endOffset - committedOffset)',
-        labelNames: ['line'],
-      }),
-  );
-  readonly admissionRate = fresh(
-    'queue_line_admission_rate',
-    () =>
-      new Gauge({
-        name: 'queue_line_admission_rate',
-        help: 'Measured admissions per second per line (moving average)',
-        labelNames: ['line'],
-      }),
-  );
-  readonly requestDuration = fresh(
-    'queue_request_duration_seconds',
-    () =>
-      new Histogram({
-        name: 'queue_request_duration_seconds',
-        help: 'Latency of queue requests by kind (enqueue, poll, pass, cancel)',
-        labelNames: ['kind'],
-        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      }),
-  );
-  readonly sseStreams = fresh(
-    'queue_sse_streams',
-    () =>
-      new Gauge({
-        name: 'queue_sse_streams',
-        help: 'Open Server-Sent-Events streams of waiting tickets in this process',
-      }),
-  );
-  readonly produceBatchSize = fresh(
-    'queue_produce_batch_size',
-    () =>
-      new Histogram({
-        name: 'queue_produce_batch_size',
-        help: 'Ticket records per Kafka produce batch',
-        buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
-      }),
-  );
-  readonly produceDuration = fresh(
-    'queue_produce_duration_seconds',
-    () =>
-      new Histogram({
-        name: 'queue_produce_duration_seconds',
-        help: 'Time from sending a ticket batch to its acknowledgement (acks=all)',
-        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      }),
-  );
+  readonly ticketsWritten = counter({
+    name: 'queue_tickets_written_total',
+    help: 'Ticket records acked by Kafka',
+    labelNames: ['line'],
+  });
+  readonly ticketsCancelled = counter({
+    name: 'queue_tickets_cancelled_total',
+    help: 'Cancellations accepted',
+    labelNames: ['line'],
+  });
+  readonly enqueueRepeats = counter({
+    name: 'queue_enqueue_repeats_total',
+    help: 'First requests of a user who already held a live ticket: answered with that ticket, no new place',
+    labelNames: ['line'],
+  });
+  readonly ticketsRejoined = counter({
+    name: 'queue_tickets_rejoined_total',
+    help: 'Holders skipped as abandoned who came back within ABANDON_GRACE_SECONDS and were admitted',
+    labelNames: ['line'],
+  });
+  readonly admitted = gauge({
+    name: 'queue_line_admitted',
+    help: "Tickets admitted so far per line (sum of the admitter group's committed offsets)",
+    labelNames: ['line'],
+  });
+  readonly lineLength = gauge({
+    name: 'queue_line_length',
+    help: 'Tickets not yet admitted per line (sum of endOffset - committedOffset)',
+    labelNames: ['line'],
+  });
+  readonly admissionRate = gauge({
+    name: 'queue_line_admission_rate',
+    help: 'Measured admissions per second per line (moving average)',
+    labelNames: ['line'],
+  });
+  readonly requestDuration = histogram({
+    name: 'queue_request_duration_seconds',
+    help: 'Latency of queue requests by kind (enqueue, poll, pass, cancel)',
+    labelNames: ['kind'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  });
+  readonly sseStreams = gauge({
+    name: 'queue_sse_streams',
+    help: 'Open Server-Sent-Events streams of waiting tickets in this process',
+  });
+  readonly produceBatchSize = histogram({
+    name: 'queue_produce_batch_size',
+    help: 'Ticket records per Kafka produce batch',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
+  });
+  readonly produceDuration = histogram({
+    name: 'queue_produce_duration_seconds',
+    help: 'Time from sending a ticket batch to its acknowledgement (acks=all)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  });
 }
