@@ -5,7 +5,13 @@
 #   - helm template | kubeconform -strict, against the Kubernetes JSON schemas of the
 #     oldest and newest supported versions (offline: the schemas come from the PyPI
 #     package kubernetes-validate; kubeconform's default GitHub download is not used)
+#     and, for ServiceMonitor and PrometheusRule, schemas made from the Prometheus
+#     Operator's own CRDs (its Go module, from the Go module proxy)
 #   - helm-unittest suites (helm/waiting-room/unittests/*_test.yaml)
+#   - the PrometheusRule and the Grafana dashboard: every query parsed by Prometheus'
+#     PromQL parser and checked against the metrics the apps define (tools/chart-check,
+#     a Go module whose go vet and go test run here too), `promtool check rules`, and
+#     `promtool test rules` (helm/waiting-room/unittests/alerts/) on the rendered alerts
 #   - rendering without secrets fails with the clear validateValues message
 #   - every values.yaml key is documented with `## @param`
 #   - docker-compose.yml loaded by compose-go (the library `docker compose` uses:
@@ -23,6 +29,10 @@ HELM_VERSION=v3.21.3
 KUBECONFORM_VERSION=v0.7.0
 HELM_UNITTEST_VERSION=v1.1.2
 KUBERNETES_VALIDATE_VERSION=1.37.0
+# promtool (check rules, test rules): Prometheus v3.x is the Go module v0.3xx.
+PROMETHEUS_VERSION=v0.316.0
+# The CRDs of ServiceMonitor and PrometheusRule (example/prometheus-operator-crd-full/).
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
 # Oldest (Chart.yaml kubeVersion) and newest Kubernetes the manifests are validated against.
 KUBE_VERSIONS=(1.25.0 1.37.0)
 # Kubernetes version helm and helm-unittest assume when not told (what `make` in helm sets).
@@ -47,6 +57,21 @@ run() {
   if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$out"; fi
 }
 die() { echo "helm-check: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+# checks NAME CMD...: a checker printing "PASS name" / "FAIL name: why" lines (the Go
+# tools under tools/); each line counts as one check, and a checker that fails without
+# saying which check did counts as one failure.
+checks() {
+  local name=$1 out rc n_pass n_fail
+  shift
+  if out=$("$@" 2>&1); then rc=0; else rc=$?; fi
+  n_pass=$(grep -c '^PASS ' <<<"$out" || true)
+  n_fail=$(grep -c '^FAIL ' <<<"$out" || true)
+  grep -E '^(PASS|FAIL) ' <<<"$out" | sed 's/^PASS /ok    /; s/^FAIL /FAIL  /'
+  passed=$((passed + n_pass))
+  failed=$((failed + n_fail))
+  if [ "$rc" != 0 ] && [ "$n_fail" = 0 ]; then fail "$name ran" "$out"; fi
+  return 0
+}
 
 # ---------------------------------------------------------------- tools
 command -v go >/dev/null || die "go is required (tools are built from the Go module proxy)"
@@ -88,6 +113,16 @@ STATIC_STAMP="$(cat "$STATIC_SRC/go.mod" "$STATIC_SRC/go.sum" "$STATIC_SRC"/*.go
 build_once static-check "$STATIC_STAMP" \
   sh -c "cd '$STATIC_SRC' && go build -trimpath -o '$BIN/static-check' ."
 
+# The monitoring checker (PromQL over the apps' metrics, the dashboard, CRD schemas):
+# tools/chart-check, pinned in its go.mod and go.sum, tested by its go test below.
+CHART_SRC="$ROOT/tools/chart-check"
+CHART_STAMP="$(cat "$CHART_SRC/go.mod" "$CHART_SRC/go.sum" "$CHART_SRC"/*.go | sha256sum | cut -c1-16)"
+build_once chart-check "$CHART_STAMP" \
+  sh -c "cd '$CHART_SRC' && go build -trimpath -o '$BIN/chart-check' ."
+# promtool: the first build takes minutes (it links every service discovery), then never again.
+build_once promtool "$PROMETHEUS_VERSION" \
+  env GOBIN="$BIN" go install -trimpath -ldflags "-s -w" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+
 # ---------------------------------------------------------------- schemas
 # kubernetes-validate ships the Kubernetes JSON schemas of every recent version. Its
 # "local" schemas point at one shared _definitions.json through "$id"-relative refs;
@@ -124,8 +159,26 @@ PY
   echo "$SCHEMA_STAMP" >"$SCHEMAS/.stamp"
 fi
 
+# ServiceMonitor and PrometheusRule: JSON schemas made from the Prometheus Operator's CRDs
+# (its module zip from the Go module proxy, checksum-verified by go), strict as the
+# Kubernetes ones are, laid out as kubeconform's {{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.
+CRD_SCHEMAS="$LOCAL/crd-schemas"
+CRD_STAMP="prometheus-operator@$PROMETHEUS_OPERATOR_VERSION $CHART_STAMP"
+if [ "$(cat "$CRD_SCHEMAS/.stamp" 2>/dev/null)" != "$CRD_STAMP" ]; then
+  echo "helm-check: making the ServiceMonitor and PrometheusRule schemas ($CRD_STAMP)..."
+  crd_dir=$(go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])') ||
+    die "could not download the Prometheus Operator module"
+  rm -rf "$CRD_SCHEMAS"
+  chart-check crd-schemas "$CRD_SCHEMAS" \
+    "$crd_dir/example/prometheus-operator-crd-full/monitoring.coreos.com_servicemonitors.yaml" \
+    "$crd_dir/example/prometheus-operator-crd-full/monitoring.coreos.com_prometheusrules.yaml" >/dev/null ||
+    die "could not make the CRD schemas"
+  echo "$CRD_STAMP" >"$CRD_SCHEMAS/.stamp"
+fi
+
 # ---------------------------------------------------------------- chart
-echo "helm-check: $(helm version --short), kubeconform $KUBECONFORM_VERSION, helm-unittest $HELM_UNITTEST_VERSION"
+echo "helm-check: $(helm version --short), kubeconform $KUBECONFORM_VERSION, helm-unittest $HELM_UNITTEST_VERSION, promtool $PROMETHEUS_VERSION"
 shopt -s nullglob
 CI_FILES=("$CHART"/ci/*-values.yaml)
 [ ${#CI_FILES[@]} -gt 0 ] || fail "ci scenarios exist under $CHART/ci"
@@ -135,7 +188,8 @@ for values in "${CI_FILES[@]}"; do
     helm lint --strict "$CHART" -f "$values" --kube-version "${KUBE_VERSIONS[-1]}"
 done
 
-# ServiceMonitor is a Prometheus Operator CRD with no schema here: helm-unittest covers it.
+# Built-in kinds against the Kubernetes schemas; ServiceMonitor and PrometheusRule against
+# the schemas made from their CRDs (kubeconform tries each location in turn).
 for kv in "${KUBE_VERSIONS[@]}"; do
   stream="$WORK/rendered-$kv.yaml"
   : >"$stream"
@@ -148,9 +202,11 @@ for kv in "${KUBE_VERSIONS[@]}"; do
     fi
   done
   [ "$render_ok" = 1 ] || continue
-  if out=$(kubeconform -strict -summary -kubernetes-version "$kv" -skip ServiceMonitor \
+  if out=$(kubeconform -strict -summary -kubernetes-version "$kv" \
     -schema-location "$SCHEMAS/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
-    "$stream" 2>&1) && grep -q 'Invalid: 0, Errors: 0' <<<"$out" && ! grep -q 'Valid: 0,' <<<"$out"; then
+    -schema-location "$CRD_SCHEMAS/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json" \
+    "$stream" 2>&1) && grep -q 'Invalid: 0, Errors: 0, Skipped: 0' <<<"$out" && ! grep -q 'Valid: 0,' <<<"$out" &&
+    grep -q '^kind: PrometheusRule' "$stream" && grep -q '^kind: ServiceMonitor' "$stream"; then
     pass "kubeconform -strict, Kubernetes $kv, ${#CI_FILES[@]} scenarios: $(grep -o 'Valid: [0-9]*' <<<"$out" | head -1) resources"
   else
     fail "kubeconform -strict, Kubernetes $kv" "$out"
@@ -243,22 +299,36 @@ if not names or missing:
 print(f"{len(names)} variables")
 PY
 
-run "helm package (unittests/ and ci/ left out)" sh -c "
+run "helm package (unittests/ and ci/ left out, the dashboard in)" sh -c "
   helm package '$CHART' -d '$WORK/pkg' >/dev/null &&
   tar -tzf '$WORK'/pkg/waiting-room-*.tgz > '$WORK/pkg.txt' &&
   grep -q 'waiting-room/templates/_helpers.tpl' '$WORK/pkg.txt' &&
+  grep -q 'waiting-room/dashboards/waiting-room.json' '$WORK/pkg.txt' &&
   ! grep -qE 'waiting-room/(unittests|ci)/' '$WORK/pkg.txt'"
+
+# ---------------------------------------------------------------- alerts and dashboard
+# The monitoring scenario renders the PrometheusRule and the dashboard ConfigMap.
+run "chart-check: go vet and go test (tools/chart-check)" \
+  sh -c "cd '$CHART_SRC' && go vet ./... && go test ./..."
+ALERTS="$WORK/alerts"
+mkdir -p "$ALERTS"
+if helm template shop "$CHART" --namespace queue -f "$CHART/ci/monitoring-values.yaml" \
+  >"$WORK/monitoring.yaml" 2>"$WORK/render.err"; then
+  checks "chart-check monitoring" \
+    chart-check monitoring -root "$ROOT" -rules-out "$ALERTS/rules.yaml" "$WORK/monitoring.yaml"
+  run "promtool check rules (the rendered PrometheusRule)" promtool check rules "$ALERTS/rules.yaml"
+  # promtool reads rule_files relative to the test file: it sits beside rules.yaml.
+  cp "$CHART/unittests/alerts/alerts.promtool.yaml" "$ALERTS/"
+  run "promtool test rules: $(grep -c '^  - name: ' "$ALERTS/alerts.promtool.yaml") alert scenarios (unittests/alerts/alerts.promtool.yaml)" \
+    promtool test rules "$ALERTS/alerts.promtool.yaml"
+else
+  fail "helm template (monitoring-values.yaml, for the alerts and the dashboard)" "$(cat "$WORK/render.err")"
+fi
 
 # ---------------------------------------------------------------- compose + Dockerfile
 run "static-check: go vet and go test (tools/static-check)" \
   sh -c "cd '$STATIC_SRC' && go vet ./... && go test ./..."
-if out=$(static-check "$ROOT" 2>&1); then sc_rc=0; else sc_rc=$?; fi
-sc_pass=$(grep -c '^PASS ' <<<"$out" || true)
-sc_fail=$(grep -c '^FAIL ' <<<"$out" || true)
-grep -E '^(PASS|FAIL) ' <<<"$out" | sed 's/^PASS /ok    /; s/^FAIL /FAIL  /'
-passed=$((passed + sc_pass))
-failed=$((failed + sc_fail))
-if [ "$sc_rc" != 0 ] && [ "$sc_fail" = 0 ]; then fail "static-check ran" "$out"; fi
+checks "static-check" static-check "$ROOT"
 
 echo
 echo "$passed passed, $failed failed"

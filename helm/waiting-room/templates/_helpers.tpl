@@ -460,3 +460,16 @@ waiting-room: gateway.ingress.extraPaths
 {{- end }}
 {{- end -}}
 {{- end -}}
+
+{{/*
+PromQL label matchers that pick this release's series: metrics.prometheusRule.selector,
+else the release namespace and this release's three Services (what the ServiceMonitor
+scrapes; Prometheus adds the namespace and service labels).
+*/}}
+{{- define "waiting-room.metricsSelector" -}}
+{{- if .Values.metrics.prometheusRule.selector -}}
+{{- .Values.metrics.prometheusRule.selector -}}
+{{- else -}}
+namespace="{{ .Release.Namespace }}",service=~"{{ include "waiting-room.fullname" . }}-(gateway|admitter|coupon-service)"
+{{- end -}}
+{{- end -}}
