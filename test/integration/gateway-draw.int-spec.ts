@@ -19,6 +19,7 @@ import {
   dropGatewayState,
   FakeCouponService,
   gatewayEnv,
+  joinLine,
   startFakeCouponService,
   startGateway,
   waitFor,
@@ -78,15 +79,7 @@ describe('scheduled line with a pre-queue and an auditable draw', () => {
     );
   /** A first request, retried on 503 + Retry-After the way a client does (a topic just made). */
   const join = (line: string, userId: string, gateway = 0) =>
-    waitFor(
-      async () => {
-        const res = await http(gateway).post(`/api/coupons/${line}/issue`).send({ userId });
-        return res.status === 503 ? false : res;
-      },
-      20_000,
-      `a place for ${userId}`,
-      500,
-    );
+    joinLine(apps[gateway]!, line, { userId });
   const drawnRecords = async (line: string) =>
     (await readTopic(apps[0]!.get(KafkaClient), lineTopic(env.KAFKA_TOPIC_PREFIX, line)))
       .filter((r) => r.headers[DRAW_HEADER] !== undefined)

@@ -9,6 +9,7 @@ import {
   dropGatewayState,
   FakeCouponService,
   gatewayEnv,
+  joinLine,
   startFakeCouponService,
   startGateway,
   waitFor,
@@ -55,11 +56,8 @@ describe('gateway identity (IDENTITY_MODE=jwt)', () => {
       .setIssuedAt()
       .setExpirationTime(claims.exp ?? '5m')
       .sign(new TextEncoder().encode(SECRET));
-  const join = (app: NestFastifyApplication, userId: string, token?: string) => {
-    const req = request(app.getHttpServer()).post(`/api/coupons/${LINE}/issue`);
-    if (token) req.set('Authorization', `Bearer ${token}`);
-    return req.send({ userId });
-  };
+  const join = (app: NestFastifyApplication, userId: string, token?: string) =>
+    joinLine(app, LINE, { userId }, token ? { Authorization: `Bearer ${token}` } : {});
 
   beforeAll(async () => {
     coupons = await startFakeCouponService([{ code: LINE, quantity: 100 }]);

@@ -14,6 +14,7 @@ import {
   dropGatewayState,
   FakeCouponService,
   gatewayEnv,
+  joinLine,
   startFakeCouponService,
   startGateway,
   waitFor,
@@ -57,15 +58,7 @@ describe('line lifecycle: closed and ended', () => {
   });
 
   const join = (line: string, userId: string, gateway = 0) =>
-    waitFor(
-      async () => {
-        const res = await http(gateway).post(`/api/coupons/${line}/issue`).send({ userId });
-        return res.status === 503 ? false : res;
-      },
-      20_000,
-      `a place for ${userId}`,
-      200,
-    );
+    joinLine(apps[gateway]!, line, { userId });
   const poll = (line: string, userId: string, ticket: string, gateway = 0) =>
     http(gateway).post(`/api/coupons/${line}/issue`).set('X-Queue-Ticket', ticket).send({ userId });
   const lineState = async (line: string, gateway = 0) =>

@@ -14,7 +14,8 @@ import { CouponPatterns, CouponView, IssueCouponCommand, IssueCouponResult } fro
 import { KafkaClient } from '@app/kafka';
 import { REDIS } from '@app/redis';
 import { GatewayModule } from '../../apps/queue-gateway/src/app.module';
-import { freePort, randomName } from './common';
+import request from 'supertest';
+import { freePort, randomName, waitFor } from './common';
 
 export { freePort, randomName, waitFor } from './common';
 
@@ -158,4 +159,29 @@ export async function startGateway(env: Env): Promise<NestFastifyApplication> {
     title: 'gateway under test',
     description: 'test',
   });
+}
+
+/**
+ * A first request on a gateway, retried on 503 + Retry-After the way a client
+ * does (a line's topic may still be being made, or a gateway may be loading it).
+ * Any other answer is returned as it is.
+ */
+export function joinLine(
+  app: NestFastifyApplication,
+  line: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<request.Response> {
+  return waitFor(
+    async () => {
+      const res = await request(app.getHttpServer())
+        .post(`/api/coupons/${line}/issue`)
+        .set(headers)
+        .send(body);
+      return res.status === 503 ? false : res;
+    },
+    20_000,
+    `an answer other than 503 to a first request on ${line}`,
+    200,
+  );
 }

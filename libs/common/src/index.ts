@@ -7,3 +7,4 @@ export * from './http-app';
 export * from './timeout';
 export * from './bootstrap';
 export * from './health';
+export * from './fast-path';

@@ -49,11 +49,7 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
     env: Env,
   ) {
     super(options, storage, reflector);
-    this.allow = new Set(
-      env.RATE_LIMIT_ALLOW_LIST.split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '' && s !== 'none'),
-    );
+    this.allow = allowList(env);
     this.keyBy = env.RATE_LIMIT_KEY;
   }
 
@@ -90,6 +86,14 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
     );
   }
 }
+
+/** The client IPs RATE_LIMIT_ALLOW_LIST exempts ('none': nobody). */
+export const allowList = (env: Env): Set<string> =>
+  new Set(
+    env.RATE_LIMIT_ALLOW_LIST.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '' && s !== 'none'),
+  );
 
 /** A first request spends the join budget; anything done with a ticket, the poll budget. */
 export function kindOf(context: ExecutionContext): RequestKind {

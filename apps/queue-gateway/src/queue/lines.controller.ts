@@ -9,7 +9,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { addFastPath } from '@app/common';
 import { DomainError, UnavailableError } from '@app/common/errors';
 import { Env } from '@app/config';
 import { LINE_CODE_PATTERN } from '@app/queue';
@@ -51,13 +52,7 @@ export class LinesController implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    const server = this.adapter.httpAdapter?.getHttpServer() as Server | undefined;
-    const [framework] = server?.listeners('request') ?? [];
-    if (!server || !framework) return;
-    server.removeListener('request', framework as (...args: unknown[]) => void);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (!this.fastPath(req, res)) framework.call(server, req, res);
-    });
+    addFastPath(this.adapter, (req, res) => this.fastPath(req, res));
   }
 
   /** Answers a plain GET of a loaded line's state; false when the framework should. */

@@ -14,6 +14,7 @@ import { IdentityModule } from '../identity/identity.service';
 import { CancellationBus } from './cancellation-bus';
 import { ClientThrottlerGuard } from './client-throttler.guard';
 import { PlaceRegistry } from './place-registry';
+import { PollFastPath } from './poll-fast-path';
 import { ProofOfWork } from './proof-of-work';
 import { GatewayMetrics } from './gateway-metrics';
 import { HeartbeatBuffer } from './heartbeat-buffer';
@@ -59,6 +60,7 @@ import { TicketsController } from './tickets.controller';
     ProofOfWork,
     DrawService,
     QueueService,
+    PollFastPath,
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },
   ],
   exports: [OffsetsView, TicketLog, CatalogCache, GatewayMetrics, LineStateService, DrawService],

@@ -1,0 +1,188 @@
+import { Injectable, OnModuleInit, ValidationPipe } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { addFastPath, createValidationPipe, DomainError, GlobalExceptionFilter } from '@app/common';
+import { Env } from '@app/config';
+import { USER_ID_MAX_LENGTH, USER_ID_PATTERN } from '@app/contracts';
+import { LINE_CODE_PATTERN } from '@app/queue';
+import { allowList } from './client-throttler.guard';
+import { GatewayMetrics } from './gateway-metrics';
+import { IssueRequestDto } from './queue.dto';
+import { QueueService } from './queue.service';
+
+const PREFIX = '/api/coupons/';
+const SUFFIX = '/issue';
+/** The framework's body limit (libs/common/src/http-app.ts). */
+const BODY_LIMIT = 16 * 1024;
+const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8']);
+const PAYLOAD_MAX = 4096;
+
+const invalidJson = () =>
+  new DomainError(
+    400,
+    'BAD_REQUEST',
+    "Body is not valid JSON but content-type is set to 'application/json'",
+  );
+
+/**
+ * The poll, answered from node:http: `POST /api/coupons/{code}/issue` with an
+ * `X-Queue-Ticket` header from an API client. It is the request a waiting room
+ * serves most (every waiter, every few seconds), and the framework's pipeline
+ * (Fastify's hooks and body parsing, Nest's router, guards, the class-validator
+ * pipe) cost more than the poll itself: the profile of a poll run showed Nest
+ * and Fastify in about 40% of the gateway's busy time and the poll's own work
+ * (ticket check, numbers, JSON) in under 10%.
+ *
+ * It answers exactly as the Nest route (IssueController.issue) does, through the
+ * same QueueService.poll, the same exception filter and the same validation pipe
+ * for any body that is not a plain `{"userId"}`. Left to the framework (nothing
+ * read): browsers (Sec-Fetch-*, Origin: cookies, CORS, form navigations), a
+ * request through a proxy (X-Forwarded-For) or from a client the rate limiter
+ * counts, other content types, no or an oversized Content-Length, chunked bodies.
+ */
+@Injectable()
+export class PollFastPath implements OnModuleInit {
+  private readonly exempt: Set<string>;
+  private readonly pollsLimited: boolean;
+  private readonly pipe: ValidationPipe = createValidationPipe();
+  private readonly errors = new GlobalExceptionFilter();
+
+  constructor(
+    private readonly adapter: HttpAdapterHost,
+    private readonly queue: QueueService,
+    private readonly metrics: GatewayMetrics,
+    env: Env,
+  ) {
+    this.exempt = allowList(env);
+    this.pollsLimited = env.RATE_LIMIT_POLLS_PER_MINUTE > 0;
+  }
+
+  onModuleInit(): void {
+    addFastPath(this.adapter, (req, res) => this.take(req, res));
+  }
+
+  /** True when this request is a plain API poll (then it is answered here). */
+  take(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url;
+    if (req.method !== 'POST' || !url?.startsWith(PREFIX) || !url.endsWith(SUFFIX)) return false;
+    const code = url.slice(PREFIX.length, url.length - SUFFIX.length);
+    if (!LINE_CODE_PATTERN.test(code)) return false;
+    const h = req.headers;
+    const ticket = h['x-queue-ticket'];
+    if (typeof ticket !== 'string' || ticket === '') return false;
+    if (h.origin !== undefined || h['sec-fetch-mode'] !== undefined) return false;
+    if (h['sec-fetch-site'] !== undefined || h['x-forwarded-for'] !== undefined) return false;
+    if (!JSON_TYPES.has(h['content-type'] ?? '') || h['transfer-encoding'] !== undefined) {
+      return false;
+    }
+    const length = Number(h['content-length']);
+    if (!(length > 0 && length <= BODY_LIMIT)) return false;
+    if (this.pollsLimited && !this.exempt.has(req.socket.remoteAddress ?? '')) return false;
+    void this.serve(code, ticket, length, req, res);
+    return true;
+  }
+
+  private async serve(
+    code: string,
+    ticket: string,
+    length: number,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const end = this.metrics.requestDuration.startTimer({ kind: 'poll' });
+    try {
+      const userId = await this.userId(await readBody(req, length));
+      const result = await this.queue.poll(ticket, code, userId);
+      if (result.kind === 'issued') {
+        send(res, 201, JSON.stringify(result.body));
+        return;
+      }
+      send(res, 307, JSON.stringify(result.body), {
+        'retry-after': String(Math.ceil(result.body.pollAfterMs / 1000)),
+        'x-queue-ticket': result.body.ticket,
+        'cache-control': 'no-store',
+      });
+    } catch (error) {
+      const { body, retryAfter } = this.errors.toBody(error);
+      send(
+        res,
+        body.statusCode,
+        JSON.stringify(body),
+        retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {},
+      );
+    } finally {
+      end();
+    }
+  }
+
+  /** The body's userId: a plain `{"userId"}` checked here, anything else by the global pipe. */
+  private async userId(raw: string): Promise<string> {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      throw invalidJson();
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      return this.validated(body);
+    }
+    const fields = body as Record<string, unknown>;
+    // Fastify refuses these keys as a prototype-poisoning attempt; so does this path.
+    if (Object.hasOwn(fields, '__proto__') || Object.hasOwn(fields, 'constructor')) {
+      throw invalidJson();
+    }
+    const keys = Object.keys(fields);
+    const { userId, altcha } = fields;
+    const plain =
+      keys.every((k) => k === 'userId' || k === 'altcha') &&
+      typeof userId === 'string' &&
+      userId.length >= 1 &&
+      userId.length <= USER_ID_MAX_LENGTH &&
+      USER_ID_PATTERN.test(userId) &&
+      (altcha === undefined || (typeof altcha === 'string' && altcha.length <= PAYLOAD_MAX));
+    return plain ? userId : this.validated(body);
+  }
+
+  /** The global ValidationPipe on the route's DTO: the same 400 the framework route answers. */
+  private async validated(body: unknown): Promise<string> {
+    const dto = (await this.pipe.transform(body, {
+      type: 'body',
+      metatype: IssueRequestDto,
+    })) as IssueRequestDto;
+    return dto.userId;
+  }
+}
+
+/** The body, at most `length` bytes (its Content-Length). */
+function readBody(req: IncomingMessage, length: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > length) {
+        req.destroy();
+        reject(new DomainError(400, 'BAD_REQUEST', 'The body is longer than its Content-Length'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  json: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+  });
+  res.end(json);
+}
