@@ -23,8 +23,10 @@ for (const raw of source.split('\n')) {
     const secret = ['TICKET_SECRET', 'ADMIN_TOKEN', 'COUPON_SERVICE_TOKEN'].includes(field[1]);
     rows.push(`| \`${field[1]}\` | ${secret ? '(required, generated into .env)' : value === '' ? '(empty)' : `\`${value}\``} | ${section} | ${doc} |`);
     doc = '';
-  } else if (!line.startsWith('@') && line !== '') {
-    doc = doc && !line.startsWith('*') ? '' : doc;
+  } else if (line === '') {
+    // A field's doc comment, decorators (one line or several) and the field itself
+    // are one block: a blank line ends it, so a comment never reaches the next field.
+    doc = '';
   }
 }
 const table = ['| variable | default | used by | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
