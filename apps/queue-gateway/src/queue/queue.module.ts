@@ -14,7 +14,7 @@ import { IdentityModule } from '../identity/identity.service';
 import { CancellationBus } from './cancellation-bus';
 import { ClientThrottlerGuard } from './client-throttler.guard';
 import { PlaceRegistry } from './place-registry';
-import { PollFastPath } from './poll-fast-path';
+import { IssueFastPath } from './issue-fast-path';
 import { ProofOfWork } from './proof-of-work';
 import { GatewayMetrics } from './gateway-metrics';
 import { HeartbeatBuffer } from './heartbeat-buffer';
@@ -60,7 +60,7 @@ import { TicketsController } from './tickets.controller';
     ProofOfWork,
     DrawService,
     QueueService,
-    PollFastPath,
+    IssueFastPath,
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },
   ],
   exports: [OffsetsView, TicketLog, CatalogCache, GatewayMetrics, LineStateService, DrawService],

@@ -1,7 +1,8 @@
-// The poll's fast path (node:http, ahead of Fastify and Nest) answers exactly
-// as the framework route does: the same request is sent plainly (fast path) and
-// through a proxy header (X-Forwarded-For: the framework route), and the
-// answers must match, for a waiting poll, an issued one and every error.
+// The issue route's fast path (node:http, ahead of Fastify and Nest) answers
+// polls and first requests exactly as the framework route does: the same request
+// is sent plainly (fast path) and through a proxy header (X-Forwarded-For: the
+// framework route), and the answers must match, for a waiting poll, an issue,
+// a first request, a repeated one, and every error.
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { Env } from '@app/config';
@@ -9,7 +10,7 @@ import { KafkaClient } from '@app/kafka';
 import Redis from 'ioredis';
 import { lineTopic, RedisKeys, TicketFields } from '@app/queue';
 import { REDIS } from '@app/redis';
-import { PollFastPath } from '../../apps/queue-gateway/src/queue/poll-fast-path';
+import { IssueFastPath } from '../../apps/queue-gateway/src/queue/issue-fast-path';
 import {
   dropGatewayState,
   FakeCouponService,
@@ -24,7 +25,7 @@ jest.setTimeout(60_000);
 
 const LINE = 'A0001';
 
-describe('poll fast path', () => {
+describe('issue route fast path', () => {
   let coupons: FakeCouponService;
   let env: Env;
   let app: NestFastifyApplication;
@@ -40,7 +41,7 @@ describe('poll fast path', () => {
       10_000,
       'catalogue',
     );
-    const fast = app.get(PollFastPath);
+    const fast = app.get(IssueFastPath);
     const take = fast.take.bind(fast);
     taken = [];
     jest.spyOn(fast, 'take').mockImplementation((req, res) => {
@@ -57,12 +58,14 @@ describe('poll fast path', () => {
 
   const join = (userId: string) => joinLine(app, LINE, { userId });
   /** The same raw request twice: fast path, then the framework (through a "proxy"). */
-  const both = async (ticket: string, body: string, path = `/api/coupons/${LINE}/issue`) => {
+  const both = async (
+    ticket: string | undefined,
+    body: string,
+    path = `/api/coupons/${LINE}/issue`,
+  ) => {
     const send = (proxied: boolean) => {
-      let r = http()
-        .post(path)
-        .set('Content-Type', 'application/json')
-        .set('X-Queue-Ticket', ticket);
+      let r = http().post(path).set('Content-Type', 'application/json');
+      if (ticket !== undefined) r = r.set('X-Queue-Ticket', ticket);
       if (proxied) r = r.set('X-Forwarded-For', '127.0.0.1');
       return r.send(body);
     };
@@ -157,6 +160,36 @@ describe('poll fast path', () => {
     expect(spent.body.error).toBe('TICKET_SPENT');
   });
 
+  it('answers first requests as the framework route does: a place, the same place again, and every error', async () => {
+    // Two different users: a new place each, the same shape of answer.
+    taken.length = 0;
+    const fast = await http().post(`/api/coupons/${LINE}/issue`).send({ userId: 'dave' });
+    const framework = await http()
+      .post(`/api/coupons/${LINE}/issue`)
+      .set('X-Forwarded-For', '127.0.0.1')
+      .send({ userId: 'erin' });
+    expect(taken).toEqual([true, false]);
+    for (const res of [fast, framework]) {
+      expect(res.status).toBe(307);
+      expect(res.headers['x-queue-ticket']).toBe(res.body.ticket);
+      expect(res.headers['cache-control']).toBe('no-store');
+    }
+    expect(Object.keys(fast.body).sort()).toEqual(Object.keys(framework.body).sort());
+    // A repeated first request: the user's own place back, on either path.
+    const again = await both(undefined, JSON.stringify({ userId: 'dave' }));
+    expect(again.body.uuid).toBe(fast.body.uuid);
+    const cases: Array<[string, string, number, string]> = [
+      [`/api/coupons/NOPE01/issue`, '{"userId":"dave"}', 404, 'UNKNOWN_COUPON'],
+      [`/api/coupons/${LINE}/issue`, '{"userId":""}', 400, 'VALIDATION_FAILED'],
+      [`/api/coupons/${LINE}/issue`, '{"user":"dave"}', 400, 'VALIDATION_FAILED'],
+      [`/api/coupons/${LINE}/issue`, '{"userId":"dave"', 400, 'BAD_REQUEST'],
+    ];
+    for (const [path, body, status, error] of cases) {
+      const res = await both(undefined, body, path);
+      expect([path, body, res.status, res.body.error]).toEqual([path, body, status, error]);
+    }
+  });
+
   it('leaves browsers and form posts to the framework (cookies, 303)', async () => {
     const ticket = (await join('carol')).headers['x-queue-ticket'] as string;
     taken.length = 0;
@@ -175,6 +208,12 @@ describe('poll fast path', () => {
       .type('form')
       .send({ userId: 'carol' });
     expect(form.status).toBe(303);
-    expect(taken).toEqual([false, false]);
+    // A first request with a cookie (it may hold this line's ticket) is the framework's too.
+    const withCookie = await http()
+      .post(`/api/coupons/${LINE}/issue`)
+      .set('Cookie', 'other=1')
+      .send({ userId: 'frank' });
+    expect(withCookie.status).toBe(307);
+    expect(taken).toEqual([false, false, false]);
   });
 });

@@ -5,6 +5,7 @@ import { addFastPath, createValidationPipe, DomainError, GlobalExceptionFilter }
 import { Env } from '@app/config';
 import { USER_ID_MAX_LENGTH, USER_ID_PATTERN } from '@app/contracts';
 import { LINE_CODE_PATTERN } from '@app/queue';
+import { IdentityService } from '../identity/identity.service';
 import { allowList } from './client-throttler.guard';
 import { GatewayMetrics } from './gateway-metrics';
 import { IssueRequestDto } from './queue.dto';
@@ -25,25 +26,27 @@ const invalidJson = () =>
   );
 
 /**
- * The poll, answered from node:http: `POST /api/coupons/{code}/issue` with an
- * `X-Queue-Ticket` header from an API client. It is the request a waiting room
- * serves most (every waiter, every few seconds), and the framework's pipeline
- * (Fastify's hooks and body parsing, Nest's router, guards, the class-validator
- * pipe) cost more than the poll itself: the profile of a poll run showed Nest
- * and Fastify in about 40% of the gateway's busy time and the poll's own work
- * (ticket check, numbers, JSON) in under 10%.
+ * The waiting room's two hot requests, answered from node:http: `POST
+ * /api/coupons/{code}/issue` from an API client, with an `X-Queue-Ticket` header
+ * (a poll: every waiter, every few seconds) or without one (a first request: the
+ * spike). The framework's pipeline (Fastify's hooks and body parsing, Nest's
+ * router, guards, the class-validator pipe) cost more than a poll itself: the
+ * profile of a poll run showed Nest and Fastify in about 40% of the gateway's
+ * busy time and the poll's own work (ticket check, numbers, JSON) under 10%.
  *
  * It answers exactly as the Nest route (IssueController.issue) does, through the
- * same QueueService.poll, the same exception filter and the same validation pipe
- * for any body that is not a plain `{"userId"}`. Left to the framework (nothing
- * read): browsers (Sec-Fetch-*, Origin: cookies, CORS, form navigations), a
+ * same QueueService.poll / enqueue, the same identity check, the same exception
+ * filter and the same validation pipe for any body that is not a plain
+ * `{"userId"}`. Left to the framework (nothing read): browsers (Sec-Fetch-*,
+ * Origin: cookies, CORS, form navigations) and any request carrying a cookie, a
  * request through a proxy (X-Forwarded-For) or from a client the rate limiter
  * counts, other content types, no or an oversized Content-Length, chunked bodies.
  */
 @Injectable()
-export class PollFastPath implements OnModuleInit {
+export class IssueFastPath implements OnModuleInit {
   private readonly exempt: Set<string>;
   private readonly pollsLimited: boolean;
+  private readonly joinsLimited: boolean;
   private readonly pipe: ValidationPipe = createValidationPipe();
   private readonly errors = new GlobalExceptionFilter();
 
@@ -51,25 +54,30 @@ export class PollFastPath implements OnModuleInit {
     private readonly adapter: HttpAdapterHost,
     private readonly queue: QueueService,
     private readonly metrics: GatewayMetrics,
+    private readonly identity: IdentityService,
     env: Env,
   ) {
     this.exempt = allowList(env);
     this.pollsLimited = env.RATE_LIMIT_POLLS_PER_MINUTE > 0;
+    this.joinsLimited = env.RATE_LIMIT_JOINS_PER_MINUTE > 0;
   }
 
   onModuleInit(): void {
     addFastPath(this.adapter, (req, res) => this.take(req, res));
   }
 
-  /** True when this request is a plain API poll (then it is answered here). */
+  /** True when this request is a plain API poll or first request (then it is answered here). */
   take(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url;
     if (req.method !== 'POST' || !url?.startsWith(PREFIX) || !url.endsWith(SUFFIX)) return false;
     const code = url.slice(PREFIX.length, url.length - SUFFIX.length);
     if (!LINE_CODE_PATTERN.test(code)) return false;
     const h = req.headers;
-    const ticket = h['x-queue-ticket'];
-    if (typeof ticket !== 'string' || ticket === '') return false;
+    const header = h['x-queue-ticket'];
+    // An empty header is no ticket to the route either (and a cookie may carry one).
+    const ticket = typeof header === 'string' && header !== '' ? header : undefined;
+    if (header !== undefined && ticket === undefined) return false;
+    if (h.cookie !== undefined) return false;
     if (h.origin !== undefined || h['sec-fetch-mode'] !== undefined) return false;
     if (h['sec-fetch-site'] !== undefined || h['x-forwarded-for'] !== undefined) return false;
     if (!JSON_TYPES.has(h['content-type'] ?? '') || h['transfer-encoding'] !== undefined) {
@@ -77,22 +85,25 @@ export class PollFastPath implements OnModuleInit {
     }
     const length = Number(h['content-length']);
     if (!(length > 0 && length <= BODY_LIMIT)) return false;
-    if (this.pollsLimited && !this.exempt.has(req.socket.remoteAddress ?? '')) return false;
+    const limited = ticket ? this.pollsLimited : this.joinsLimited;
+    if (limited && !this.exempt.has(req.socket.remoteAddress ?? '')) return false;
     void this.serve(code, ticket, length, req, res);
     return true;
   }
 
   private async serve(
     code: string,
-    ticket: string,
+    ticket: string | undefined,
     length: number,
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<void> {
-    const end = this.metrics.requestDuration.startTimer({ kind: 'poll' });
+    const end = this.metrics.requestDuration.startTimer({ kind: ticket ? 'poll' : 'enqueue' });
     try {
-      const userId = await this.userId(await readBody(req, length));
-      const result = await this.queue.poll(ticket, code, userId);
+      const { userId, altcha } = await this.body(await readBody(req, length));
+      const result = ticket
+        ? await this.queue.poll(ticket, code, userId)
+        : await this.queue.enqueue(code, await this.identity.userOf(req.headers, userId), altcha);
       if (result.kind === 'issued') {
         send(res, 201, JSON.stringify(result.body));
         return;
@@ -115,8 +126,8 @@ export class PollFastPath implements OnModuleInit {
     }
   }
 
-  /** The body's userId: a plain `{"userId"}` checked here, anything else by the global pipe. */
-  private async userId(raw: string): Promise<string> {
+  /** The body: a plain `{"userId"}` (and altcha) checked here, anything else by the global pipe. */
+  private async body(raw: string): Promise<IssueRequestDto> {
     let body: unknown;
     try {
       body = JSON.parse(raw);
@@ -140,16 +151,17 @@ export class PollFastPath implements OnModuleInit {
       userId.length <= USER_ID_MAX_LENGTH &&
       USER_ID_PATTERN.test(userId) &&
       (altcha === undefined || (typeof altcha === 'string' && altcha.length <= PAYLOAD_MAX));
-    return plain ? userId : this.validated(body);
+    return plain
+      ? { userId: userId as string, altcha: altcha as string | undefined }
+      : this.validated(body);
   }
 
   /** The global ValidationPipe on the route's DTO: the same 400 the framework route answers. */
-  private async validated(body: unknown): Promise<string> {
-    const dto = (await this.pipe.transform(body, {
+  private async validated(body: unknown): Promise<IssueRequestDto> {
+    return (await this.pipe.transform(body, {
       type: 'body',
       metatype: IssueRequestDto,
     })) as IssueRequestDto;
-    return dto.userId;
   }
 }
 
