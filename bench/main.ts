@@ -20,12 +20,20 @@ import { waitersPhase } from './phases/waiters';
 import { report } from './report';
 import { BenchStack, LOGS, log, ONLY, Phase, RID, ROOT, waitAnswer } from './stack';
 
-/** Where a partial run (BENCH_ONLY) writes, so the committed report and chart stay whole. */
+/**
+ * Where this run writes. One of several (BENCH_FIGURES_OUT, set by scripts/bench.sh for
+ * BENCH_RUNS > 1): its figures as JSON there and its chart beside them, for bench/merge.ts.
+ * A partial run (BENCH_ONLY): its report and chart in the run's folder, so the committed
+ * ones stay whole. Otherwise BENCHMARKS.md and bench/swarm-chart.svg.
+ */
+const FIGURES_OUT = process.env.BENCH_FIGURES_OUT;
 const OUT_DIR = ONLY.length ? LOGS : ROOT;
 const REPORT = path.join(OUT_DIR, 'BENCHMARKS.md');
-const CHART = ONLY.length
-  ? path.join(LOGS, 'swarm-chart.svg')
-  : path.join(ROOT, 'bench', 'swarm-chart.svg');
+const CHART = FIGURES_OUT
+  ? FIGURES_OUT.replace(/\.json$/, '.svg')
+  : ONLY.length
+    ? path.join(LOGS, 'swarm-chart.svg')
+    : path.join(ROOT, 'bench', 'swarm-chart.svg');
 
 /** Every phase, in the order they run (each fills in its part of the report). */
 const PHASES: Phase[] = [
@@ -97,8 +105,13 @@ async function main(): Promise<void> {
     await b.cleanup();
   }
   figures.totalSeconds = Math.round((Date.now() - started) / 1000);
-  writeFileSync(REPORT, report(figures, failures, path.relative(OUT_DIR, CHART)));
-  log(`wrote ${path.relative(ROOT, REPORT)} in ${figures.totalSeconds}s`);
+  if (FIGURES_OUT) {
+    writeFileSync(FIGURES_OUT, JSON.stringify({ figures, failures }, null, 1));
+    log(`wrote ${path.relative(ROOT, FIGURES_OUT)} in ${figures.totalSeconds}s`);
+  } else {
+    writeFileSync(REPORT, report(figures, failures, path.relative(OUT_DIR, CHART)));
+    log(`wrote ${path.relative(ROOT, REPORT)} in ${figures.totalSeconds}s`);
+  }
   if (failures.length) {
     log(`phases that failed:\n  ${failures.join('\n  ')}`);
     process.exitCode = 1;

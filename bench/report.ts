@@ -13,10 +13,17 @@ export function report(figures: Figures, failures: string[], chart: string): str
     figures[a] !== undefined && figures[b] !== undefined
       ? (Number(figures[a]) / Number(figures[b])).toFixed(1)
       : 'n/a';
+  const pctOf = (a: string, b: string) =>
+    figures[a] !== undefined && figures[b] !== undefined
+      ? `${((100 * Number(figures[a])) / Number(figures[b])).toFixed(0)}%`
+      : 'n/a';
   return `# Benchmarks
 
-Written by \`npm run bench\` (scripts/bench.sh -> dist/bench/main.js); every figure below comes
-from that one run. Do not edit by hand: run it again.
+Written by \`${Number(figures.runs ?? 1) > 1 ? `BENCH_RUNS=${figures.runs} ` : ''}npm run bench\` (scripts/bench.sh -> dist/bench/main.js${Number(figures.runs ?? 1) > 1 ? ', then dist/bench/merge.js' : ''}); ${
+    Number(figures.runs ?? 1) > 1
+      ? `the bench ran ${figures.runs} times, each on a fresh stack: every measured number below is the median of the runs, with the spread (lowest-highest) in brackets; the rest is from the last run.`
+      : 'every figure below comes from that one run.'
+  } Do not edit by hand: run it again.
 
 - Date: ${f('date')}; total run time ${f('totalSeconds', ' s')}
 - Machine: ${f('nproc')} CPUs (${f('cpu')}), ${f('memGiB', ' GiB')} memory, Node ${f('node')}
@@ -25,17 +32,21 @@ from that one run. Do not edit by hand: run it again.
   Redis prefix, Kafka topics, consumer group and databases, and removes them afterwards)
 - Everything (Kafka, Redis, PostgreSQL, the apps and the load generator) shares the same ${f('nproc')} cores.
 
-## HTTP throughput against a bare route of the same stack
+## HTTP throughput against raw node:http and a bare route of the same stack
 
-The baseline is a one-route app built with the project's \`createHttpApp\` (Fastify, validation,
-exception filter, pino), answering a POST with the same JSON body at once. Only correct answers count
-(307 with a ticket for enqueue and poll).
+Two baselines: a raw node:http server in a process of its own that reads the same POST body and
+answers a 307 with a body the size of a poll's answer (${f('rawPostBytes')} bytes; bench/raw-http-server.ts), the
+least any node server can do here; and a one-route app built with the project's \`createHttpApp\`
+(Fastify, Nest, validation, exception filter, pino) answering the same POST at once. Only correct
+answers count (307 with a ticket for enqueue and poll). A poll from an API client is answered by the
+gateway's fast path ahead of Fastify and Nest (apps/queue-gateway/src/queue/poll-fast-path.ts).
 
-| what | req/s | p50 ms | p99 ms | of baseline | target |
-| --- | ---: | ---: | ---: | ---: | ---: |
-| bare route (baseline) | ${f('bareRps')} | ${f('bareP50')} | ${f('bareP99')} | 100% | |
-| enqueue: first request, unique userIds (Kafka acks=all) | ${f('enqueueRps')} | ${f('enqueueP50')} | ${f('enqueueP99')} | ${f('enqueueRatio')} | >= 40% |
-| poll: re-POST with the ticket, not yet admitted | ${f('pollRps')} | ${f('pollP50')} | ${f('pollP99')} | ${f('pollRatio')} | >= 70% |
+| what | req/s | p50 ms | p99 ms | of bare route | of raw node:http | target |
+| --- | ---: | ---: | ---: | ---: | ---: | --- |
+| raw node:http POST (baseline) | ${f('rawPostRps')} | ${f('rawPostP50')} | ${f('rawPostP99')} | | 100% | |
+| bare route (baseline) | ${f('bareRps')} | ${f('bareP50')} | ${f('bareP99')} | 100% | ${f('bareRawRatio')} | |
+| enqueue: first request, unique userIds (Kafka acks=all) | ${f('enqueueRps')} | ${f('enqueueP50')} | ${f('enqueueP99')} | ${f('enqueueRatio')} | ${f('enqueueRawRatio')} | >= 60% of bare, >= 10,000/s |
+| poll: re-POST with the ticket, not yet admitted | ${f('pollRps')} | ${f('pollP50')} | ${f('pollP99')} | ${f('pollRatio')} | ${f('pollRawRatio')} | >= 70% of bare, >= 30% of raw |
 
 Answers other than 307: enqueue ${f('enqueueOther')}, poll ${f('pollOther')}.
 ${lineStateSection(figures)}
@@ -55,11 +66,13 @@ Ratio long/short: p50 ${f('latencyRatioP50')}, p99 ${f('latencyRatioP99')} (targ
 
 | path | issued/s | issued | rows in PostgreSQL | notes |
 | --- | ---: | ---: | ---: | --- |
+| PostgreSQL's own insert rate (baseline): prepared single-row INSERT, UNIQUE(coupon_code, user_id), ${f('pgInsertConnections')} connections | ${f('pgInsertPerSec')} | | | ${ISSUERS} callers, ${DURATION} s |
 | naive baseline: Redis SETNX lock around check-then-insert (bench/naive-issuer.ts) | ${f('naivePerSec')} | ${f('naiveIssued')} | ${f('naiveRows')} | ${ISSUERS} concurrent callers, ${DURATION} s cap |
 | coupon service directly (TCP ClientProxy, ${ISSUERS} in flight, 12,000 users for 10,000) | ${f('directPerSec')} | ${f('directIssued')} | ${f('directRows')} | outcomes ${f('directOutcomes')}, remaining ${f('directRemaining')} |
 | end to end through the gateway, admitted tickets (${ISSUERS} in flight, 3,000 for 3,000) | ${f('e2ePerSec')} | ${f('e2eIssued')} | ${f('e2eRows')} | statuses ${f('e2eStatuses')} |
 
 Direct vs naive: ${ratio('directPerSec', 'naivePerSec')}x; end to end vs naive: ${ratio('e2ePerSec', 'naivePerSec')}x.
+Direct vs PostgreSQL's own insert rate: ${pctOf('directPerSec', 'pgInsertPerSec')} (target >= 50%); end to end: ${f('e2ePerSec')}/s (target >= 3,000/s).
 The write-ups this grew from report 60-180 issues/s; the target here is >= 2,000/s with zero oversell
 (rows in PostgreSQL never exceed the quantity).
 

@@ -44,11 +44,17 @@ export const log = (m: string) => process.stdout.write(`[bench] ${m}\n`);
 
 export type Figures = Record<string, string | number>;
 
-/** A figure as the report prints it: n/a when no phase measured it. */
+/** Beside a figure merged from several runs (bench/merge.ts): its spread, "min-max". */
+export const SPREAD = '~spread';
+
+/** A figure as the report prints it: n/a when no phase measured it; with its spread over runs. */
 export const formatter =
   (figures: Figures) =>
-  (k: string, unit = ''): string =>
-    figures[k] === undefined || Number.isNaN(figures[k]) ? 'n/a' : `${figures[k]}${unit}`;
+  (k: string, unit = ''): string => {
+    if (figures[k] === undefined || Number.isNaN(figures[k])) return 'n/a';
+    const spread = figures[k + SPREAD];
+    return spread === undefined ? `${figures[k]}${unit}` : `${figures[k]}${unit} (${spread})`;
+  };
 
 /** One phase of the run: bench/main.ts runs them in order, each failure reported, not guessed. */
 export interface Phase {

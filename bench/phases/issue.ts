@@ -138,4 +138,48 @@ const naive: Phase = {
   },
 };
 
-export const issuePhases: Phase[] = [direct, endToEnd, naive];
+/**
+ * PostgreSQL's own insert rate, the baseline issuance is judged by: single-row prepared
+ * INSERTs into a table with the wallet's unique (coupon_code, user_id) constraint, on as
+ * many connections as the coupon service's pool (POSTGRES_POOL_SIZE), ISSUERS callers,
+ * fsync and synchronous_commit as the server has them, for DURATION s.
+ */
+const pgInsert: Phase = {
+  name: 'postgres insert baseline (prepared single-row INSERT, unique constraint)',
+  needsStack: false,
+  async run(b) {
+    const { figures } = b;
+    const connections = Number(b.base.POSTGRES_POOL_SIZE);
+    const pool = new Pool({ ...b.pg(b.db), max: connections });
+    try {
+      await pool.query(
+        `CREATE TABLE IF NOT EXISTS bench_insert (
+           id bigserial PRIMARY KEY, coupon_code varchar(32) NOT NULL, user_id varchar(64) NOT NULL,
+           issued_at timestamptz NOT NULL DEFAULT now(), UNIQUE (coupon_code, user_id))`,
+      );
+      let n = 0;
+      let inserted = 0;
+      const stopAt = Date.now() + DURATION * 1000;
+      const t0 = Date.now();
+      await Promise.all(
+        Array.from({ length: ISSUERS }, async () => {
+          while (Date.now() < stopAt) {
+            await pool.query({
+              name: 'bench-insert',
+              text: 'INSERT INTO bench_insert (coupon_code, user_id) VALUES ($1, $2)',
+              values: ['PGBASE01', `p-${RID}-${n++}`],
+            });
+            inserted++;
+          }
+        }),
+      );
+      figures.pgInsertPerSec = Math.round(inserted / ((Date.now() - t0) / 1000));
+      figures.pgInsertConnections = connections;
+    } finally {
+      await pool.query('DROP TABLE IF EXISTS bench_insert').catch(() => undefined);
+      await pool.end();
+    }
+  },
+};
+
+export const issuePhases: Phase[] = [pgInsert, direct, endToEnd, naive];
