@@ -92,13 +92,18 @@ export function throughputPhases(): Phase[] {
           headers: { 'content-type': 'application/json' },
           requests: [
             {
-              setupRequest: (req, ctx) => {
+              setupRequest: (req, context) => {
+                const ctx = context as { userId?: string };
                 ctx.userId = `e-${RID}-${n++}`;
                 return { ...req, body: JSON.stringify({ userId: ctx.userId }) };
               },
-              onResponse: (status, _body, ctx, headers) => {
-                if (status === 307 && captured.length < 5000) {
-                  captured.push({ ticket: headers['x-queue-ticket'], userId: String(ctx.userId) });
+              onResponse: (status, _body, context, headers) => {
+                const ticket = headers?.['x-queue-ticket'];
+                if (status === 307 && typeof ticket === 'string' && captured.length < 5000) {
+                  captured.push({
+                    ticket,
+                    userId: String((context as { userId?: string }).userId),
+                  });
                 }
               },
             },
