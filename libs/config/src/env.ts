@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -12,11 +13,75 @@ import {
   MaxLength,
   Min,
   MinLength,
+  registerDecorator,
   ValidateIf,
 } from 'class-validator';
 
 const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
+
+/**
+ * A rule over one variable and the others it depends on: `problem` says what is
+ * wrong (the message shown at boot), or returns undefined when all is well.
+ */
+function Check(problem: (env: Env) => string | undefined) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: `check${propertyName}`,
+      target: target.constructor,
+      propertyName,
+      validator: {
+        validate: (_value: unknown, args) => problem(args!.object as Env) === undefined,
+        defaultMessage: (args) => problem(args!.object as Env) ?? 'invalid',
+      },
+    });
+}
+
+/**
+ * What is wrong with the PEM file at `path` (empty: nothing, the variable is unset):
+ * missing, unreadable, or not holding the `kind` of PEM block expected. Checked at
+ * boot, so a Secret mounted at another path stops the start with the path in the
+ * message instead of failing the first connection.
+ */
+function pemFileProblem(path: string, kind: 'certificate' | 'private key'): string | undefined {
+  if (path === '') return undefined;
+  try {
+    if (!statSync(path).isFile()) return `${path} is not a file`;
+    accessSync(path, constants.R_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `no file at ${path}` : `cannot read ${path} (${code ?? String(e)})`;
+  }
+  const text = readFileSync(path, 'utf8');
+  const marker =
+    kind === 'certificate' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+  if (!marker.test(text)) return `${path} holds no PEM ${kind}`;
+  if (kind === 'private key' && text.includes('ENCRYPTED'))
+    return `${path} is an encrypted private key: give it unencrypted (from a Secret)`;
+  return undefined;
+}
+
+/** The first problem of a TLS file that only means something when `enabledBy` is on. */
+const tlsFileProblem = (
+  name: string,
+  path: string,
+  kind: 'certificate' | 'private key',
+  enabled: boolean,
+  enabledBy: string,
+): string | undefined => {
+  if (path === '') return undefined;
+  if (!enabled)
+    return `${name} is set but ${enabledBy} is not: set ${enabledBy}=true (or unset ${name})`;
+  return pemFileProblem(path, kind);
+};
+
+/** A client certificate and its key come together. */
+const pairProblem = (certName: string, cert: string, keyName: string, key: string) =>
+  (cert === '') !== (key === '')
+    ? `${certName} and ${keyName} go together: a client certificate needs its private key`
+    : undefined;
+
+const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 
 const COUPON_SERVICE_TOKEN_MESSAGE =
   'COUPON_SERVICE_TOKEN must be at least 16 characters: the secret shared by the gateway and ' +
@@ -262,6 +327,79 @@ export class Env {
   @Matches(/^[^,\s]+(,[^,\s]+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })
   KAFKA_BROKERS = '127.0.0.1:9092';
 
+  /** Connect to the brokers over TLS (an SSL or SASL_SSL listener: MSK, Confluent Cloud, Aiven, Strimzi's tls listeners). */
+  @Transform(toBool)
+  @IsBoolean()
+  KAFKA_SSL = false;
+
+  /** PEM file of the CA(s) that signed the brokers' certificates (Strimzi's cluster CA, Aiven's project CA); empty: the system's CAs. */
+  @Check((e) =>
+    tlsFileProblem(
+      'KAFKA_SSL_CA_FILE',
+      e.KAFKA_SSL_CA_FILE,
+      'certificate',
+      e.KAFKA_SSL,
+      'KAFKA_SSL',
+    ),
+  )
+  KAFKA_SSL_CA_FILE = '';
+
+  /** PEM client certificate for TLS client authentication (mTLS: MSK, Strimzi's tls authentication, Aiven); with KAFKA_SSL_KEY_FILE. */
+  @Check(
+    (e) =>
+      tlsFileProblem(
+        'KAFKA_SSL_CERT_FILE',
+        e.KAFKA_SSL_CERT_FILE,
+        'certificate',
+        e.KAFKA_SSL,
+        'KAFKA_SSL',
+      ) ??
+      pairProblem(
+        'KAFKA_SSL_CERT_FILE',
+        e.KAFKA_SSL_CERT_FILE,
+        'KAFKA_SSL_KEY_FILE',
+        e.KAFKA_SSL_KEY_FILE,
+      ),
+  )
+  KAFKA_SSL_CERT_FILE = '';
+
+  /** PEM private key (unencrypted) of KAFKA_SSL_CERT_FILE. */
+  @Check((e) =>
+    tlsFileProblem(
+      'KAFKA_SSL_KEY_FILE',
+      e.KAFKA_SSL_KEY_FILE,
+      'private key',
+      e.KAFKA_SSL,
+      'KAFKA_SSL',
+    ),
+  )
+  KAFKA_SSL_KEY_FILE = '';
+
+  /** Verify the brokers' certificates (chain and host name). false is for a throw-away cluster only: anyone on the path could then read and write the line. */
+  @Transform(toBool)
+  @IsBoolean()
+  KAFKA_SSL_REJECT_UNAUTHORIZED = true;
+
+  /** SASL authentication: none, plain, scram-sha-256 or scram-sha-512 (plain sends the password as it is: use it with KAFKA_SSL). */
+  @IsIn(['none', 'plain', 'scram-sha-256', 'scram-sha-512'])
+  KAFKA_SASL_MECHANISM: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512' = 'none';
+
+  /** SASL user name (Confluent Cloud: the API key; Strimzi: the KafkaUser). Required with a SASL mechanism. */
+  @Check((e) =>
+    e.KAFKA_SASL_MECHANISM !== 'none' && e.KAFKA_SASL_USERNAME === ''
+      ? `KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISM=${e.KAFKA_SASL_MECHANISM}`
+      : undefined,
+  )
+  KAFKA_SASL_USERNAME = '';
+
+  /** SASL password (Confluent Cloud: the API secret). Required with a SASL mechanism; from a Secret in the chart. */
+  @Check((e) =>
+    e.KAFKA_SASL_MECHANISM !== 'none' && e.KAFKA_SASL_PASSWORD === ''
+      ? `KAFKA_SASL_PASSWORD is required with KAFKA_SASL_MECHANISM=${e.KAFKA_SASL_MECHANISM}`
+      : undefined,
+  )
+  KAFKA_SASL_PASSWORD = '';
+
   /** Kafka client id. */
   @IsString()
   KAFKA_CLIENT_ID = 'waiting-room';
@@ -325,9 +463,94 @@ export class Env {
   @Max(65535)
   REDIS_PORT = 6379;
 
-  /** Redis password (empty: none). */
+  /** Redis password (empty: none); with REDIS_USERNAME, that ACL user's. */
   @IsString()
   REDIS_PASSWORD = '';
+
+  /** Redis ACL user (Redis 6+, ElastiCache RBAC); empty: the default user. Needs REDIS_PASSWORD. */
+  @Check((e) =>
+    e.REDIS_USERNAME !== '' && e.REDIS_PASSWORD === ''
+      ? 'REDIS_USERNAME needs REDIS_PASSWORD (an ACL user authenticates with both)'
+      : undefined,
+  )
+  REDIS_USERNAME = '';
+
+  /** Connect to Redis over TLS (ElastiCache in-transit encryption, Memorystore, a tls-port); to the Sentinels too when REDIS_SENTINELS is set. */
+  @Transform(toBool)
+  @IsBoolean()
+  REDIS_TLS = false;
+
+  /** PEM file of the CA that signed Redis' certificate (Memorystore's server CA); empty: the system's CAs. */
+  @Check((e) =>
+    tlsFileProblem(
+      'REDIS_TLS_CA_FILE',
+      e.REDIS_TLS_CA_FILE,
+      'certificate',
+      e.REDIS_TLS,
+      'REDIS_TLS',
+    ),
+  )
+  REDIS_TLS_CA_FILE = '';
+
+  /** PEM client certificate, for a Redis that authenticates clients by certificate (tls-auth-clients yes); with REDIS_TLS_KEY_FILE. */
+  @Check(
+    (e) =>
+      tlsFileProblem(
+        'REDIS_TLS_CERT_FILE',
+        e.REDIS_TLS_CERT_FILE,
+        'certificate',
+        e.REDIS_TLS,
+        'REDIS_TLS',
+      ) ??
+      pairProblem(
+        'REDIS_TLS_CERT_FILE',
+        e.REDIS_TLS_CERT_FILE,
+        'REDIS_TLS_KEY_FILE',
+        e.REDIS_TLS_KEY_FILE,
+      ),
+  )
+  REDIS_TLS_CERT_FILE = '';
+
+  /** PEM private key (unencrypted) of REDIS_TLS_CERT_FILE. */
+  @Check((e) =>
+    tlsFileProblem(
+      'REDIS_TLS_KEY_FILE',
+      e.REDIS_TLS_KEY_FILE,
+      'private key',
+      e.REDIS_TLS,
+      'REDIS_TLS',
+    ),
+  )
+  REDIS_TLS_KEY_FILE = '';
+
+  /** Verify Redis' certificate (chain and host name). false is for a throw-away Redis only. */
+  @Transform(toBool)
+  @IsBoolean()
+  REDIS_TLS_REJECT_UNAUTHORIZED = true;
+
+  /** Redis Sentinel nodes, host:port comma-separated; set, the master is asked of them and REDIS_HOST and REDIS_PORT are not used. */
+  @IsString()
+  @Matches(new RegExp(`^$|${HOST_PORT_LIST.source}`), {
+    message: 'REDIS_SENTINELS must be empty or host:port[,host:port...]',
+  })
+  REDIS_SENTINELS = '';
+
+  /** The master group the Sentinels watch (their `sentinel monitor` name). */
+  @IsString()
+  @IsNotEmpty()
+  REDIS_SENTINEL_MASTER_NAME = 'mymaster';
+
+  /** ACL user on the Sentinels themselves (empty: none or the default user). Needs REDIS_SENTINEL_PASSWORD. */
+  @Check((e) =>
+    e.REDIS_SENTINEL_USERNAME !== '' && e.REDIS_SENTINEL_PASSWORD === ''
+      ? 'REDIS_SENTINEL_USERNAME needs REDIS_SENTINEL_PASSWORD'
+      : undefined,
+  )
+  REDIS_SENTINEL_USERNAME = '';
+
+  /** Password of the Sentinels themselves (their requirepass; empty: none). The master's is REDIS_PASSWORD. */
+  @IsString()
+  REDIS_SENTINEL_PASSWORD = '';
 
   /** Prefix of every key this deployment writes (tests use a random one). */
   @IsString()
@@ -357,6 +580,20 @@ export class Env {
   /** PostgreSQL database. */
   @IsString()
   POSTGRES_DB = 'waitingroom';
+
+  /** TLS to PostgreSQL: disable, require (encrypted; the certificate is checked only against a POSTGRES_SSL_CA_FILE, as libpq does), verify-ca (signed by the CA), verify-full (and issued to POSTGRES_HOST). */
+  @IsIn(['disable', 'require', 'verify-ca', 'verify-full'])
+  POSTGRES_SSL_MODE: 'disable' | 'require' | 'verify-ca' | 'verify-full' = 'disable';
+
+  /** PEM file of the CA that signed the server's certificate (RDS's global bundle, Cloud SQL's server CA). Required by verify-ca; for verify-full, empty means the system's CAs. */
+  @Check((e) => {
+    if (e.POSTGRES_SSL_MODE === 'verify-ca' && e.POSTGRES_SSL_CA_FILE === '')
+      return 'POSTGRES_SSL_CA_FILE is required with POSTGRES_SSL_MODE=verify-ca (the CA the server certificate must be signed by)';
+    if (e.POSTGRES_SSL_MODE === 'disable' && e.POSTGRES_SSL_CA_FILE !== '')
+      return 'POSTGRES_SSL_CA_FILE is set but POSTGRES_SSL_MODE=disable: set a mode (verify-full) or unset POSTGRES_SSL_CA_FILE';
+    return pemFileProblem(e.POSTGRES_SSL_CA_FILE, 'certificate');
+  })
+  POSTGRES_SSL_CA_FILE = '';
 
   /** Connections per coupon-service instance. */
   @Type(() => Number)

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, Kafka, logLevel, LogEntry } from 'kafkajs';
 import { withTimeout } from '@app/common/timeout';
 import { Env } from '@app/config';
+import { describeKafkaSecurity, kafkaSecurity } from './kafka-security';
 
 const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -30,6 +31,8 @@ export class KafkaClient implements OnApplicationShutdown {
     this.kafka = new Kafka({
       clientId: env.KAFKA_CLIENT_ID,
       brokers: env.KAFKA_BROKERS.split(','),
+      // TLS and SASL (KAFKA_SSL*, KAFKA_SASL_*): every client of this process inherits them.
+      ...kafkaSecurity(env),
       connectionTimeout: 2000,
       requestTimeout: 10000,
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
@@ -39,6 +42,7 @@ export class KafkaClient implements OnApplicationShutdown {
         this.logger[method](`${entry.namespace}: ${entry.log.message}`);
       },
     });
+    this.logger.log(`brokers ${env.KAFKA_BROKERS}, ${describeKafkaSecurity(env)}`);
   }
 
   admin(): Promise<Admin> {

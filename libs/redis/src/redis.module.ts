@@ -1,20 +1,22 @@
-import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { withTimeout } from '@app/common/timeout';
 import { Env } from '@app/config';
+import { describeRedisConnection, redisConnection } from './redis-options';
 
 export const REDIS = Symbol('REDIS');
 
-/** One ioredis connection per process, every key under REDIS_KEY_PREFIX. */
+/**
+ * One ioredis connection per process, every key under REDIS_KEY_PREFIX; reached,
+ * authenticated and encrypted as redisConnection says (its duplicate() too).
+ */
 export const createRedis = (
   env: Env,
   overrides: Partial<{ keyPrefix: string; lazyConnect: boolean }> = {},
 ) =>
   new Redis({
-    host: env.REDIS_HOST,
-    port: env.REDIS_PORT,
-    password: env.REDIS_PASSWORD || undefined,
+    ...redisConnection(env),
     keyPrefix: overrides.keyPrefix ?? env.REDIS_KEY_PREFIX,
     lazyConnect: overrides.lazyConnect ?? false,
     maxRetriesPerRequest: 2,
@@ -52,7 +54,14 @@ class RedisCloser implements OnApplicationShutdown {
 @Module({
   imports: [TerminusModule],
   providers: [
-    { provide: REDIS, inject: [Env], useFactory: (env: Env) => createRedis(env) },
+    {
+      provide: REDIS,
+      inject: [Env],
+      useFactory: (env: Env) => {
+        new Logger('Redis').log(describeRedisConnection(env));
+        return createRedis(env);
+      },
+    },
     RedisHealthIndicator,
     RedisCloser,
   ],

@@ -4,6 +4,7 @@ import { entities } from './entities';
 import { CreateCouponTables1763769600000 } from './migrations/1763769600000-create-coupon-tables';
 import { SeedCoupons1763769600001 } from './migrations/1763769600001-seed-coupons';
 import { StockGuard1763769600002 } from './migrations/1763769600002-stock-guard';
+import { postgresSsl } from './postgres-ssl';
 
 /** Imported as classes, not globbed, so ts-jest, tsc output and bundlers all see the same list. */
 export const migrations = [
@@ -22,6 +23,8 @@ export const dataSourceOptions = (
   username: env.POSTGRES_USER,
   password: env.POSTGRES_PASSWORD,
   database: overrides.database ?? env.POSTGRES_DB,
+  // POSTGRES_SSL_MODE and POSTGRES_SSL_CA_FILE: the app, the migration and the tests alike.
+  ssl: postgresSsl(env),
   entities,
   migrations,
   migrationsTableName: 'typeorm_migrations',
