@@ -35,7 +35,7 @@ import {
 import { REDIS } from '@app/redis';
 import { auditLine } from '../audit/line-audit';
 import { DrawService } from '../draw/draw.service';
-import { CatalogCache } from '../queue/catalog-cache';
+import { CatalogCache } from '../catalog/catalog-cache';
 import { LineStateService } from '../queue/line-state.service';
 import {
   LineCodeParamDto,

@@ -14,7 +14,7 @@ import {
   TICKET_STATE_TTL_SECONDS,
 } from '@app/queue';
 import { REDIS } from '@app/redis';
-import { CatalogCache } from '../queue/catalog-cache';
+import { CatalogCache } from '../catalog/catalog-cache';
 
 /** Record header of a draw record in the line topic: its index in the drawn order. */
 export const DRAW_HEADER = 'wr-draw';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { CouponClient } from '@app/contracts';
-import { CatalogCache } from '../queue/catalog-cache';
+import { CatalogCache } from '../catalog/catalog-cache';
 
 /**
  * The coupon service answers its health pattern over TCP and reports its own

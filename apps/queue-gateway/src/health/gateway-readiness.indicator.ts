@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { CatalogCache } from '../queue/catalog-cache';
+import { CatalogCache } from '../catalog/catalog-cache';
 import { LineStateService } from '../queue/line-state.service';
 
 /**

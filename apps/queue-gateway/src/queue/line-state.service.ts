@@ -13,7 +13,7 @@ import {
   RedisKeys,
 } from '@app/queue';
 import { REDIS } from '@app/redis';
-import { CatalogCache } from './catalog-cache';
+import { CatalogCache } from '../catalog/catalog-cache';
 
 export const LINE_STATES = ['scheduled', 'open', 'paused', 'closed', 'ended', 'sold_out'] as const;
 export type LineStateName = (typeof LINE_STATES)[number];

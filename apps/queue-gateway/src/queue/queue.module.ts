@@ -8,7 +8,7 @@ import { CouponClientModule } from '@app/contracts';
 import { OffsetsView, TicketLog } from '@app/kafka';
 import { REDIS } from '@app/redis';
 import { TicketModule } from '@app/ticket';
-import { CatalogCache } from './catalog-cache';
+import { CatalogModule } from '../catalog/catalog.module';
 import { DrawService } from '../draw/draw.service';
 import { IdentityModule } from '../identity/identity.service';
 import { CancellationBus } from './cancellation-bus';
@@ -30,6 +30,7 @@ import { TicketsController } from './tickets.controller';
 @Module({
   imports: [
     CouponClientModule,
+    CatalogModule,
     TicketModule,
     IdentityModule,
     // Per-client budgets, counted in Redis (shared by every gateway): ClientThrottlerGuard.
@@ -49,7 +50,6 @@ import { TicketsController } from './tickets.controller';
   providers: [
     TicketLog,
     OffsetsView,
-    CatalogCache,
     GatewayMetrics,
     HeartbeatBuffer,
     TicketStateRepository,
@@ -63,6 +63,6 @@ import { TicketsController } from './tickets.controller';
     IssueFastPath,
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },
   ],
-  exports: [OffsetsView, TicketLog, CatalogCache, GatewayMetrics, LineStateService, DrawService],
+  exports: [OffsetsView, TicketLog, CatalogModule, GatewayMetrics, LineStateService, DrawService],
 })
 export class QueueModule {}

@@ -7,7 +7,7 @@ import { CouponClient, issueResultToHttp, IssuedCouponBody } from '@app/contract
 import { OffsetsView, TicketLog, TopicView } from '@app/kafka';
 import { lineClosed, lineFromTopic, lineTopic, preQueueTopic, TicketRecord } from '@app/queue';
 import { InvalidTicketError, TicketClaims, TicketMismatchError, TicketSigner } from '@app/ticket';
-import { CatalogCache } from './catalog-cache';
+import { CatalogCache } from '../catalog/catalog-cache';
 import { DrawService } from '../draw/draw.service';
 import { CancellationBus } from './cancellation-bus';
 import { GatewayMetrics } from './gateway-metrics';
