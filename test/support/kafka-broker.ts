@@ -21,6 +21,21 @@ const javaArgs = (heap: string) => [
   `${join(KAFKA, 'target', 'libs')}/*`,
 ];
 
+/** The template's lines a broker with other listeners replaces. */
+const LISTENER_KEYS = [
+  'listeners',
+  'advertised.listeners',
+  'inter.broker.listener.name',
+  'listener.security.protocol.map',
+];
+
+export interface BrokerOptions {
+  /** server.properties lines that replace the template's listeners (client port, controller port). */
+  listeners?: (port: number, controllerPort: number) => string;
+  /** More arguments for `kafka-storage format`. */
+  formatArgs?: string[];
+}
+
 export class KafkaBroker extends LocalServer {
   private constructor(
     readonly dir: string,
@@ -38,14 +53,26 @@ export class KafkaBroker extends LocalServer {
     return join(this.dir, 'broker.log');
   }
 
-  /** Writes server.properties from the project's template and formats the storage. */
-  static async create(): Promise<KafkaBroker> {
+  /**
+   * Writes server.properties from the project's template and formats the storage.
+   * `options.listeners` replaces the template's listener lines (given the client and
+   * controller ports: what a secured broker listens on, see secured-services.ts);
+   * `options.formatArgs` go to `kafka-storage format` (e.g. --add-scram credentials).
+   */
+  static async create(options: BrokerOptions = {}): Promise<KafkaBroker> {
     const dir = mkdtempSync(join(tmpdir(), 'wr-test-kafka-'));
     const broker = new KafkaBroker(dir, await freePort(), await freePort());
-    const properties = readFileSync(join(KAFKA, 'server.properties.template'), 'utf8')
+    let properties = readFileSync(join(KAFKA, 'server.properties.template'), 'utf8')
       .replaceAll('@KAFKA_PORT@', String(broker.port))
       .replaceAll('@CONTROLLER_PORT@', String(broker.controllerPort))
       .replaceAll('@DATA_DIR@', join(dir, 'data'));
+    if (options.listeners) {
+      properties = properties
+        .split('\n')
+        .filter((line) => !LISTENER_KEYS.some((key) => line.startsWith(`${key}=`)))
+        .join('\n')
+        .concat('\n', options.listeners(broker.port, broker.controllerPort), '\n');
+    }
     writeFileSync(join(dir, 'server.properties'), properties);
     // A Kafka Uuid is 16 random bytes, base64url without padding.
     const clusterId = randomBytes(16).toString('base64url');
@@ -59,6 +86,7 @@ export class KafkaBroker extends LocalServer {
         clusterId,
         '-c',
         join(dir, 'server.properties'),
+        ...(options.formatArgs ?? []),
       ],
       { timeout: 60_000 },
     );

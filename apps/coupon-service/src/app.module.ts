@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type Redis from 'ioredis';
@@ -7,6 +7,7 @@ import { ConfigModule, Env, loadEnv } from '@app/config';
 import { RedisLock } from '@app/lock';
 import { REDIS, RedisHealthIndicator, RedisModule } from '@app/redis';
 import { dataSourceOptions } from './database/data-source';
+import { describePostgresSsl } from './database/postgres-ssl';
 import { CouponCatalog } from './issuance/coupon-catalog.service';
 import { CouponQueries } from './issuance/coupon-queries.service';
 import { CouponStockStore } from './issuance/coupon-stock.store';
@@ -30,7 +31,15 @@ export class CouponServiceModule {
         TerminusModule,
         MetricsModule,
         RedisModule,
-        TypeOrmModule.forRootAsync({ inject: [Env], useFactory: (e: Env) => dataSourceOptions(e) }),
+        TypeOrmModule.forRootAsync({
+          inject: [Env],
+          useFactory: (e: Env) => {
+            new Logger('Postgres').log(
+              `${e.POSTGRES_HOST}:${e.POSTGRES_PORT}, ${describePostgresSsl(e)}`,
+            );
+            return dataSourceOptions(e);
+          },
+        }),
       ],
       controllers: [CouponController, HealthController],
       providers: [
