@@ -117,6 +117,8 @@ export class TicketLog implements OnApplicationShutdown {
   private batchNo = 0;
   /** Observer of every acked batch (metrics). */
   onBatch?: (size: number, seconds: number) => void;
+  /** Called with the size of every produce batch that failed (its callers are told 503). */
+  onBatchFailed?: (size: number) => void;
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -263,6 +265,7 @@ export class TicketLog implements OnApplicationShutdown {
       this.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (error) {
       this.logger.warn(`produce of ${batch.length} ticket(s) failed: ${(error as Error).message}`);
+      this.onBatchFailed?.(batch.length);
       this.dropProducer();
       const failure = this.unavailable(error);
       for (const p of batch) this.settle(p, failure);

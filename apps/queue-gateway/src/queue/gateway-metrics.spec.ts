@@ -68,6 +68,12 @@ describe('GatewayMetrics', () => {
         buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
       },
       {
+        type: 'counter',
+        name: 'queue_produce_errors_total',
+        labelNames: [],
+        help: 'Ticket records whose Kafka produce batch failed (each such first request was answered 503)',
+      },
+      {
         type: 'histogram',
         name: 'queue_produce_duration_seconds',
         labelNames: [],

@@ -54,6 +54,10 @@ export class GatewayMetrics {
     help: 'Ticket records per Kafka produce batch',
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
   });
+  readonly produceErrors = counter({
+    name: 'queue_produce_errors_total',
+    help: 'Ticket records whose Kafka produce batch failed (each such first request was answered 503)',
+  });
   readonly produceDuration = histogram({
     name: 'queue_produce_duration_seconds',
     help: 'Time from sending a ticket batch to its acknowledgement (acks=all)',

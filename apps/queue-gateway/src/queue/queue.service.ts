@@ -76,6 +76,7 @@ export class QueueService implements OnModuleInit {
       this.metrics.produceBatchSize.observe(size);
       this.metrics.produceDuration.observe(seconds);
     };
+    this.log.onBatchFailed = (size) => this.metrics.produceErrors.inc(size);
     this.view.onRefresh = (topic, v) => {
       const line = lineFromTopic(this.env.KAFKA_TOPIC_PREFIX, topic);
       if (line === undefined) return;
