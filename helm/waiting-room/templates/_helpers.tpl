@@ -120,7 +120,7 @@ Key names inside the Secret: the chart's own Secret always uses the env var name
 Usage: {{ include "waiting-room.secretKey" (dict "ctx" $ "key" "ticketSecret") }}
 */}}
 {{- define "waiting-room.secretKey" -}}
-{{- $defaults := dict "ticketSecret" "TICKET_SECRET" "adminToken" "ADMIN_TOKEN" "couponServiceToken" "COUPON_SERVICE_TOKEN" "postgresPassword" "POSTGRES_PASSWORD" "redisPassword" "REDIS_PASSWORD" "ticketPreviousKeys" "TICKET_PREVIOUS_KEYS" "identitySecret" "IDENTITY_SECRET" -}}
+{{- $defaults := dict "ticketSecret" "TICKET_SECRET" "adminToken" "ADMIN_TOKEN" "couponServiceToken" "COUPON_SERVICE_TOKEN" "postgresPassword" "POSTGRES_PASSWORD" "redisPassword" "REDIS_PASSWORD" "ticketPreviousKeys" "TICKET_PREVIOUS_KEYS" "identitySecret" "IDENTITY_SECRET" "kafkaSaslPassword" "KAFKA_SASL_PASSWORD" "redisSentinelPassword" "REDIS_SENTINEL_PASSWORD" -}}
 {{- if .ctx.Values.auth.existingSecret -}}
 {{- get .ctx.Values.auth.existingSecretKeys .key | default (get $defaults .key) -}}
 {{- else -}}
@@ -175,6 +175,14 @@ COUPON_FENCE_RETENTION_SECONDS: {{ .Values.config.couponFenceRetentionSeconds | 
 KAFKA_BROKERS: {{ join "," .Values.externalKafka.brokers | quote }}
 KAFKA_CLIENT_ID: {{ .Values.externalKafka.clientId | quote }}
 KAFKA_TOPIC_PREFIX: {{ .Values.externalKafka.topicPrefix | quote }}
+{{- $kafkaTls := .Values.externalKafka.tls }}
+KAFKA_SSL: {{ $kafkaTls.enabled | toString | quote }}
+KAFKA_SSL_CA_FILE: {{ include "waiting-room.tlsFile" (dict "on" $kafkaTls.enabled "secret" $kafkaTls.existingSecret "dir" "kafka" "key" $kafkaTls.caKey) | quote }}
+KAFKA_SSL_CERT_FILE: {{ include "waiting-room.tlsFile" (dict "on" $kafkaTls.enabled "secret" ($kafkaTls.clientSecret | default $kafkaTls.existingSecret) "dir" (ternary "kafka-client" "kafka" (not (empty $kafkaTls.clientSecret))) "key" $kafkaTls.certKey) | quote }}
+KAFKA_SSL_KEY_FILE: {{ include "waiting-room.tlsFile" (dict "on" $kafkaTls.enabled "secret" ($kafkaTls.clientSecret | default $kafkaTls.existingSecret) "dir" (ternary "kafka-client" "kafka" (not (empty $kafkaTls.clientSecret))) "key" $kafkaTls.keyKey) | quote }}
+KAFKA_SSL_REJECT_UNAUTHORIZED: {{ $kafkaTls.rejectUnauthorized | toString | quote }}
+KAFKA_SASL_MECHANISM: {{ .Values.externalKafka.sasl.mechanism | quote }}
+KAFKA_SASL_USERNAME: {{ .Values.externalKafka.sasl.username | quote }}
 LINE_PARTITIONS: {{ .Values.config.linePartitions | quote }}
 LINE_REPLICATION_FACTOR: {{ .Values.config.lineReplicationFactor | quote }}
 LINE_MIN_INSYNC_REPLICAS: {{ .Values.config.lineMinInsyncReplicas | quote }}
@@ -184,11 +192,24 @@ ENQUEUE_MAX_BATCH: {{ .Values.config.enqueueMaxBatch | quote }}
 REDIS_HOST: {{ .Values.externalRedis.host | quote }}
 REDIS_PORT: {{ .Values.externalRedis.port | quote }}
 REDIS_KEY_PREFIX: {{ .Values.externalRedis.keyPrefix | quote }}
+REDIS_USERNAME: {{ .Values.externalRedis.username | quote }}
+{{- $redisTls := .Values.externalRedis.tls }}
+REDIS_TLS: {{ $redisTls.enabled | toString | quote }}
+REDIS_TLS_CA_FILE: {{ include "waiting-room.tlsFile" (dict "on" $redisTls.enabled "secret" $redisTls.existingSecret "dir" "redis" "key" $redisTls.caKey) | quote }}
+REDIS_TLS_CERT_FILE: {{ include "waiting-room.tlsFile" (dict "on" $redisTls.enabled "secret" ($redisTls.clientSecret | default $redisTls.existingSecret) "dir" (ternary "redis-client" "redis" (not (empty $redisTls.clientSecret))) "key" $redisTls.certKey) | quote }}
+REDIS_TLS_KEY_FILE: {{ include "waiting-room.tlsFile" (dict "on" $redisTls.enabled "secret" ($redisTls.clientSecret | default $redisTls.existingSecret) "dir" (ternary "redis-client" "redis" (not (empty $redisTls.clientSecret))) "key" $redisTls.keyKey) | quote }}
+REDIS_TLS_REJECT_UNAUTHORIZED: {{ $redisTls.rejectUnauthorized | toString | quote }}
+REDIS_SENTINELS: {{ join "," .Values.externalRedis.sentinel.nodes | quote }}
+REDIS_SENTINEL_MASTER_NAME: {{ .Values.externalRedis.sentinel.masterName | quote }}
+REDIS_SENTINEL_USERNAME: {{ .Values.externalRedis.sentinel.username | quote }}
 POSTGRES_HOST: {{ .Values.externalDatabase.host | quote }}
 POSTGRES_PORT: {{ .Values.externalDatabase.port | quote }}
 POSTGRES_USER: {{ .Values.externalDatabase.user | quote }}
 POSTGRES_DB: {{ .Values.externalDatabase.database | quote }}
 POSTGRES_POOL_SIZE: {{ .Values.externalDatabase.poolSize | quote }}
+{{- $pgSsl := .Values.externalDatabase.ssl }}
+POSTGRES_SSL_MODE: {{ $pgSsl.mode | quote }}
+POSTGRES_SSL_CA_FILE: {{ include "waiting-room.tlsFile" (dict "on" (ne $pgSsl.mode "disable") "secret" $pgSsl.existingSecret "dir" "postgres" "key" $pgSsl.caKey) | quote }}
 TICKET_KEY_ID: {{ .Values.auth.ticketKeyId | quote }}
 TICKET_TTL_SECONDS: {{ .Values.auth.ticketTtlSeconds | quote }}
 {{- end -}}
@@ -198,25 +219,98 @@ Hash of the secret inputs, so pods roll when a chart-managed secret changes
 (an existing Secret is the operator's to roll).
 */}}
 {{- define "waiting-room.secretChecksum" -}}
-{{- list .Values.auth.existingSecret .Values.auth.ticketSecret .Values.auth.adminToken .Values.auth.couponServiceToken .Values.auth.ticketPreviousKeys .Values.auth.identitySecret .Values.externalDatabase.password .Values.externalRedis.password | toJson | sha256sum -}}
+{{- list .Values.auth.existingSecret .Values.auth.ticketSecret .Values.auth.adminToken .Values.auth.couponServiceToken .Values.auth.ticketPreviousKeys .Values.auth.identitySecret .Values.externalDatabase.password .Values.externalRedis.password .Values.externalKafka.sasl.password .Values.externalKafka.sasl.existingSecret .Values.externalRedis.sentinel.password | toJson | sha256sum -}}
 {{- end -}}
 
 {{/*
 Secret env vars (valueFrom secretKeyRef) shared by every container.
 Usage: {{ include "waiting-room.secretEnv" (dict "ctx" $ "secretName" "name") }}
-The optional keys (REDIS_PASSWORD, TICKET_PREVIOUS_KEYS, IDENTITY_SECRET) may be missing from an existing Secret.
+The optional keys (REDIS_PASSWORD, TICKET_PREVIOUS_KEYS, IDENTITY_SECRET, KAFKA_SASL_PASSWORD,
+REDIS_SENTINEL_PASSWORD) may be missing from an existing Secret: the apps' boot check then
+names what a setting needs (a SASL mechanism its password). KAFKA_SASL_PASSWORD comes from
+externalKafka.sasl.existingSecret when one is named (not optional: the Secret is there for it).
 */}}
 {{- define "waiting-room.secretEnv" -}}
 {{- $ctx := .ctx -}}
-{{- range $env, $key := dict "TICKET_SECRET" "ticketSecret" "ADMIN_TOKEN" "adminToken" "COUPON_SERVICE_TOKEN" "couponServiceToken" "POSTGRES_PASSWORD" "postgresPassword" "REDIS_PASSWORD" "redisPassword" "TICKET_PREVIOUS_KEYS" "ticketPreviousKeys" "IDENTITY_SECRET" "identitySecret" }}
+{{- range $env, $key := dict "TICKET_SECRET" "ticketSecret" "ADMIN_TOKEN" "adminToken" "COUPON_SERVICE_TOKEN" "couponServiceToken" "POSTGRES_PASSWORD" "postgresPassword" "REDIS_PASSWORD" "redisPassword" "TICKET_PREVIOUS_KEYS" "ticketPreviousKeys" "IDENTITY_SECRET" "identitySecret" "KAFKA_SASL_PASSWORD" "kafkaSaslPassword" "REDIS_SENTINEL_PASSWORD" "redisSentinelPassword" }}
+{{- $sasl := $ctx.Values.externalKafka.sasl }}
 - name: {{ $env }}
   valueFrom:
     secretKeyRef:
+      {{- if and (eq $env "KAFKA_SASL_PASSWORD") $sasl.existingSecret }}
+      name: {{ $sasl.existingSecret }}
+      key: {{ $sasl.existingSecretPasswordKey }}
+      {{- else }}
       name: {{ $.secretName }}
       key: {{ include "waiting-room.secretKey" (dict "ctx" $ctx "key" $key) }}
-      {{- if has $env (list "REDIS_PASSWORD" "TICKET_PREVIOUS_KEYS" "IDENTITY_SECRET") }}
+      {{- if has $env (list "REDIS_PASSWORD" "TICKET_PREVIOUS_KEYS" "IDENTITY_SECRET" "KAFKA_SASL_PASSWORD" "REDIS_SENTINEL_PASSWORD") }}
       optional: true
       {{- end }}
+      {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The path of one key of a TLS Secret inside every pod, or "" (the variable unset) when the
+service's TLS is off, no Secret holds it or the key is empty.
+Usage: {{ include "waiting-room.tlsFile" (dict "on" .Values.externalKafka.tls.enabled "secret" .Values.externalKafka.tls.existingSecret "dir" "kafka" "key" .Values.externalKafka.tls.caKey) }}
+*/}}
+{{- define "waiting-room.tlsFile" -}}
+{{- if and .on .secret .key -}}
+/etc/waiting-room/tls/{{ .dir }}/{{ .key }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The TLS Secrets every pod mounts (Kafka's, Redis' and PostgreSQL's CAs and the client
+certificates' Secrets, those in use), as a
+YAML list of {name, secret, dir} (read it with fromYamlArray). Every pod gets all of them:
+each app checks at boot that every file its environment names exists.
+*/}}
+{{- define "waiting-room.tlsSecrets" -}}
+{{- $kafka := .Values.externalKafka.tls -}}
+{{- $redis := .Values.externalRedis.tls -}}
+{{- $pg := .Values.externalDatabase.ssl -}}
+{{- if and $kafka.enabled $kafka.existingSecret }}
+- {name: kafka-tls, secret: {{ $kafka.existingSecret | quote }}, dir: kafka}
+{{- end }}
+{{- if and $kafka.enabled $kafka.clientSecret }}
+- {name: kafka-client-tls, secret: {{ $kafka.clientSecret | quote }}, dir: kafka-client}
+{{- end }}
+{{- if and $redis.enabled $redis.existingSecret }}
+- {name: redis-tls, secret: {{ $redis.existingSecret | quote }}, dir: redis}
+{{- end }}
+{{- if and $redis.enabled $redis.clientSecret }}
+- {name: redis-client-tls, secret: {{ $redis.clientSecret | quote }}, dir: redis-client}
+{{- end }}
+{{- if and (ne $pg.mode "disable") $pg.existingSecret }}
+- {name: postgres-tls, secret: {{ $pg.existingSecret | quote }}, dir: postgres}
+{{- end }}
+{{- end -}}
+
+{{/*
+volumeMounts entries of the TLS Secrets (read-only, under /etc/waiting-room/tls/).
+*/}}
+{{- define "waiting-room.tlsVolumeMounts" -}}
+{{- range (include "waiting-room.tlsSecrets" . | fromYamlArray) }}
+- name: {{ .name }}
+  mountPath: /etc/waiting-room/tls/{{ .dir }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/*
+volumes entries of the TLS Secrets. The files are readable by the pods' group (fsGroup,
+0440) when the pod security context sets one, else by everyone in the container (0444):
+the apps run as a non-root user.
+*/}}
+{{- define "waiting-room.tlsVolumes" -}}
+{{- $mode := ternary 288 292 (and .Values.podSecurityContext.enabled (not (empty .Values.podSecurityContext.fsGroup))) -}}
+{{- range (include "waiting-room.tlsSecrets" . | fromYamlArray) }}
+- name: {{ .name }}
+  secret:
+    secretName: {{ .secret }}
+    defaultMode: {{ $mode }}
 {{- end }}
 {{- end -}}
 
@@ -356,6 +450,9 @@ Compile every validation message into one and fail when any is set.
 {{- $messages = append $messages (include "waiting-room.validateValues.externalServices" .) -}}
 {{- $messages = append $messages (include "waiting-room.validateValues.admitter" .) -}}
 {{- $messages = append $messages (include "waiting-room.validateValues.gatewayIngress" .) -}}
+{{- $messages = append $messages (include "waiting-room.validateValues.kafkaSecurity" .) -}}
+{{- $messages = append $messages (include "waiting-room.validateValues.redisSecurity" .) -}}
+{{- $messages = append $messages (include "waiting-room.validateValues.databaseSsl" .) -}}
 {{- $messages = without $messages "" -}}
 {{- $message := join "\n" $messages -}}
 {{- if $message -}}
@@ -419,13 +516,87 @@ waiting-room: externalDatabase.password
 {{- define "waiting-room.validateValues.externalServices" -}}
 {{- $missing := list -}}
 {{- if not .Values.externalKafka.brokers -}}{{- $missing = append $missing "externalKafka.brokers" -}}{{- end -}}
-{{- if not .Values.externalRedis.host -}}{{- $missing = append $missing "externalRedis.host" -}}{{- end -}}
+{{- if and (not .Values.externalRedis.host) (not .Values.externalRedis.sentinel.nodes) -}}{{- $missing = append $missing "externalRedis.host" -}}{{- end -}}
 {{- if not .Values.externalDatabase.host -}}{{- $missing = append $missing "externalDatabase.host" -}}{{- end -}}
 {{- if $missing -}}
 waiting-room: {{ join ", " $missing }}
     This chart does not install Kafka, Redis or PostgreSQL: point it at yours with
     {{ join ", " $missing }}.
 {{- end -}}
+{{- end -}}
+
+{{/*
+A client certificate named without its key (or the other way round), or without a Secret.
+Usage: {{ include "waiting-room.validateValues.clientCert" (dict "tls" .Values.externalKafka.tls "path" "externalKafka.tls") }}
+*/}}
+{{- define "waiting-room.validateValues.clientCert" -}}
+{{- if ne (empty .tls.certKey) (empty .tls.keyKey) }}
+waiting-room: {{ .path }}.certKey, {{ .path }}.keyKey
+    A client certificate needs its private key: set both {{ .path }}.certKey and keyKey, or neither.
+{{- end }}
+{{- if and (or .tls.certKey .tls.keyKey) (not .tls.clientSecret) (not .tls.existingSecret) }}
+waiting-room: {{ .path }}.clientSecret
+    {{ .path }}.certKey and keyKey name keys of a Secret: set {{ .path }}.clientSecret (or existingSecret).
+{{- end }}
+{{- end -}}
+
+{{/* Validate values of waiting-room - Kafka TLS and SASL */}}
+{{- define "waiting-room.validateValues.kafkaSecurity" -}}
+{{- $sasl := .Values.externalKafka.sasl -}}
+{{- if not (has $sasl.mechanism (list "none" "plain" "scram-sha-256" "scram-sha-512")) }}
+waiting-room: externalKafka.sasl.mechanism
+    Must be none, plain, scram-sha-256 or scram-sha-512 (got {{ $sasl.mechanism | quote }}).
+{{- else if ne $sasl.mechanism "none" }}
+{{- if not $sasl.username }}
+waiting-room: externalKafka.sasl.username
+    SASL ({{ $sasl.mechanism }}) needs a user name: set externalKafka.sasl.username.
+{{- end }}
+{{- if and (not $sasl.password) (not .Values.auth.existingSecret) (not $sasl.existingSecret) }}
+waiting-room: externalKafka.sasl.password
+    SASL ({{ $sasl.mechanism }}) needs a password: set externalKafka.sasl.password, name a
+    Secret holding it (externalKafka.sasl.existingSecret), or put KAFKA_SASL_PASSWORD in the
+    Secret named by auth.existingSecret.
+{{- end }}
+{{- end }}
+{{- if .Values.externalKafka.tls.enabled }}
+{{- include "waiting-room.validateValues.clientCert" (dict "tls" .Values.externalKafka.tls "path" "externalKafka.tls") }}
+{{- end }}
+{{- end -}}
+
+{{/* Validate values of waiting-room - Redis TLS, ACL user and Sentinel */}}
+{{- define "waiting-room.validateValues.redisSecurity" -}}
+{{- $redis := .Values.externalRedis -}}
+{{- if and $redis.username (not $redis.password) (not .Values.auth.existingSecret) }}
+waiting-room: externalRedis.password
+    An ACL user (externalRedis.username) needs its password: set externalRedis.password, or
+    put REDIS_PASSWORD in the Secret named by auth.existingSecret.
+{{- end }}
+{{- if $redis.tls.enabled }}
+{{- include "waiting-room.validateValues.clientCert" (dict "tls" $redis.tls "path" "externalRedis.tls") }}
+{{- end }}
+{{- if and $redis.sentinel.nodes (not $redis.sentinel.masterName) }}
+waiting-room: externalRedis.sentinel.masterName
+    With Sentinel nodes, name the master group they watch.
+{{- end }}
+{{- range $redis.sentinel.nodes }}
+{{- if not (regexMatch `^[^,\s:]+:[0-9]{1,5}$` (toString .)) }}
+waiting-room: externalRedis.sentinel.nodes
+    Each Sentinel is host:port (got {{ . | quote }}).
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Validate values of waiting-room - PostgreSQL SSL */}}
+{{- define "waiting-room.validateValues.databaseSsl" -}}
+{{- $ssl := .Values.externalDatabase.ssl -}}
+{{- if not (has $ssl.mode (list "disable" "require" "verify-ca" "verify-full")) }}
+waiting-room: externalDatabase.ssl.mode
+    Must be disable, require, verify-ca or verify-full (got {{ $ssl.mode | quote }}).
+{{- else if and (eq $ssl.mode "verify-ca") (not (and $ssl.existingSecret $ssl.caKey)) }}
+waiting-room: externalDatabase.ssl.existingSecret
+    verify-ca checks the server's certificate against a CA: name the Secret holding it
+    (externalDatabase.ssl.existingSecret, key externalDatabase.ssl.caKey).
+{{- end }}
 {{- end -}}
 
 {{/* Validate values of waiting-room - admitter replicas */}}
