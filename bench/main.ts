@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { accuracyPhase } from './phases/accuracy';
 import { infrastructurePhases } from './phases/infrastructure';
 import { issuePhases } from './phases/issue';
 import { lineStatePhase } from './phases/line-state';
@@ -41,6 +42,7 @@ const PHASES: Phase[] = [
   lineStatePhase,
   ...pollLatencyPhases,
   ...issuePhases,
+  accuracyPhase,
   swarmPhase(CHART),
   waitersPhase,
   ...infrastructurePhases,

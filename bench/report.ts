@@ -2,6 +2,7 @@
  * BENCHMARKS.md: the report of one run, from the figures its phases measured. A figure
  * no phase measured prints as n/a; the phases that failed are listed at the end.
  */
+import { accuracySection } from './phases/accuracy';
 import { lineStateSection } from './phases/line-state';
 import { waitersSection } from './phases/waiters';
 import { CONNECTIONS, DURATION, Figures, FILL_BIG, formatter, ISSUERS, ONLY } from './stack';
@@ -82,6 +83,7 @@ The write-ups this grew from report 60-180 issues/s; the target here is >= 2,000
 - the same tool filling the long line (${FILL_BIG.toLocaleString('en')} ticket-shaped records, acks=all): ${f('kafkaPerf')}
 - redis-benchmark (50 clients, 100,000 requests, db 15): SET ${f('redisSET')}/s, GET ${f('redisGET')}/s
 
+${accuracySection(f)}
 ## A swarm over time
 
 ![line length, admissions and polls](${chart})

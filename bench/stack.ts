@@ -260,7 +260,7 @@ export class BenchStack {
     await coupons.query(
       `INSERT INTO coupon (code, name, discount, quantity) VALUES
        ('DIRECT01', 'bench: direct issue', 1, 10000), ('E2E00001', 'bench: end to end', 1, 3000),
-       ('SWARM001', 'bench: swarm chart', 1, 100000)`,
+       ('SWARM001', 'bench: swarm chart', 1, 100000), ('ACCURAC1', 'bench: admission accuracy', 1, 10)`,
     );
     await coupons.end();
 
