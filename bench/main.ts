@@ -18,6 +18,7 @@ import { pollLatencyPhases } from './phases/poll-latency';
 import { swarmPhase } from './phases/swarm';
 import { throughputPhases } from './phases/throughput';
 import { waitersPhase } from './phases/waiters';
+import { renderRatioChart } from './ratio-chart';
 import { report } from './report';
 import { BenchStack, LOGS, log, ONLY, Phase, RID, ROOT, waitAnswer } from './stack';
 
@@ -111,6 +112,10 @@ async function main(): Promise<void> {
     writeFileSync(FIGURES_OUT, JSON.stringify({ figures, failures }, null, 1));
     log(`wrote ${path.relative(ROOT, FIGURES_OUT)} in ${figures.totalSeconds}s`);
   } else {
+    writeFileSync(
+      path.join(path.dirname(CHART), 'throughput-chart.svg'),
+      renderRatioChart(figures),
+    );
     writeFileSync(REPORT, report(figures, failures, path.relative(OUT_DIR, CHART)));
     log(`wrote ${path.relative(ROOT, REPORT)} in ${figures.totalSeconds}s`);
   }

@@ -8,6 +8,7 @@
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { renderRatioChart } from './ratio-chart';
 import { report } from './report';
 import { Figures, ROOT, SPREAD } from './stack';
 
@@ -62,6 +63,7 @@ const chart = process.env.BENCH_MERGE_DIR
   ? path.join(outDir, 'swarm-chart.svg')
   : path.join(ROOT, 'bench', 'swarm-chart.svg');
 if (existsSync(chartOf)) copyFileSync(chartOf, chart);
+writeFileSync(path.join(path.dirname(chart), 'throughput-chart.svg'), renderRatioChart(merged));
 const target = path.join(outDir, 'BENCHMARKS.md');
 writeFileSync(target, report(merged, failures, path.relative(outDir, chart)));
 process.stdout.write(`[bench] merged ${runs.length} runs into ${path.relative(ROOT, target)}\n`);
