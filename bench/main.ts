@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { accuracyPhase } from './phases/accuracy';
 import { infrastructurePhases } from './phases/infrastructure';
+import { proofOfWorkPhase } from './phases/proof-of-work';
 import { issuePhases } from './phases/issue';
 import { lineStatePhase } from './phases/line-state';
 import { pollLatencyPhases } from './phases/poll-latency';
@@ -44,6 +45,7 @@ const PHASES: Phase[] = [
   ...pollLatencyPhases,
   ...issuePhases,
   accuracyPhase,
+  proofOfWorkPhase,
   swarmPhase(CHART),
   waitersPhase,
   ...infrastructurePhases,

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { accuracySection } from './phases/accuracy';
 import { lineStateSection } from './phases/line-state';
+import { proofOfWorkSection } from './phases/proof-of-work';
 import { waitersSection } from './phases/waiters';
 import { CONNECTIONS, DURATION, Figures, FILL_BIG, formatter, ISSUERS, ONLY } from './stack';
 
@@ -86,7 +87,7 @@ The write-ups this grew from report 60-180 issues/s; the target here is >= 2,000
 - the same tool filling the long line (${FILL_BIG.toLocaleString('en')} ticket-shaped records, acks=all): ${f('kafkaPerf')}
 - redis-benchmark (50 clients, 100,000 requests, db 15): SET ${f('redisSET')}/s, GET ${f('redisGET')}/s
 
-${accuracySection(f)}
+${accuracySection(f)}${proofOfWorkSection(f)}
 ## A swarm over time
 
 ![line length, admissions and polls](${chart})
