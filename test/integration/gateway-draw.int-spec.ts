@@ -15,15 +15,7 @@ import { auditLine } from '../../apps/queue-gateway/src/audit/line-audit';
 import { auditDraw } from '../../apps/queue-gateway/src/draw/audit-draw';
 import { DRAW_HEADER, DrawService } from '../../apps/queue-gateway/src/draw/draw.service';
 import { AdmitterHandle, startAdmitter } from '../support/admitter-harness';
-import {
-  dropGatewayState,
-  FakeCouponService,
-  gatewayEnv,
-  joinLine,
-  startFakeCouponService,
-  startGateway,
-  waitFor,
-} from '../support/gateway-harness';
+import { GatewayCluster, joinLine, startGatewayCluster, waitFor } from '../support/gateway-harness';
 
 jest.setTimeout(120_000);
 
@@ -31,34 +23,26 @@ const LINE = 'A0001';
 const CRASH = 'B0001';
 
 describe('scheduled line with a pre-queue and an auditable draw', () => {
-  let coupons: FakeCouponService;
+  let cluster: GatewayCluster;
   let env: Env;
-  const apps: NestFastifyApplication[] = [];
+  let apps: NestFastifyApplication[];
   let admitter: AdmitterHandle | undefined;
   const http = (i = 0) => request(apps[i]!.getHttpServer());
 
   beforeAll(async () => {
-    coupons = await startFakeCouponService([
-      { code: LINE, quantity: 1000 },
-      { code: CRASH, quantity: 1000 },
-    ]);
-    env = gatewayEnv({
-      COUPON_SERVICE_PORT: String(coupons.port),
-      LINE_PARTITIONS: '2',
-      ABANDON_AFTER_SECONDS: '3600',
-    });
-    for (let i = 0; i < 2; i++) apps.push(await startGateway(env));
-    await waitFor(
-      async () => (await http().get('/api/coupons')).status === 200,
-      10_000,
-      'catalogue',
+    cluster = await startGatewayCluster(
+      [
+        { code: LINE, quantity: 1000 },
+        { code: CRASH, quantity: 1000 },
+      ],
+      { LINE_PARTITIONS: '2', ABANDON_AFTER_SECONDS: '3600' },
+      2,
     );
+    ({ env, apps } = cluster);
   });
   afterAll(async () => {
     await admitter?.close();
-    await dropGatewayState(apps[0]!, env);
-    for (const app of apps) await app.close();
-    await coupons.close();
+    await cluster.close();
   });
 
   const schedule = (line: string, opensAt: number) =>

@@ -11,36 +11,23 @@ import Redis from 'ioredis';
 import { lineTopic, RedisKeys, TicketFields } from '@app/queue';
 import { REDIS } from '@app/redis';
 import { IssueFastPath } from '../../apps/queue-gateway/src/queue/issue-fast-path';
-import {
-  dropGatewayState,
-  FakeCouponService,
-  gatewayEnv,
-  joinLine,
-  startFakeCouponService,
-  startGateway,
-  waitFor,
-} from '../support/gateway-harness';
+import { GatewayCluster, joinLine, startGatewayCluster, waitFor } from '../support/gateway-harness';
 
 jest.setTimeout(60_000);
 
 const LINE = 'A0001';
 
 describe('issue route fast path', () => {
-  let coupons: FakeCouponService;
+  let cluster: GatewayCluster;
   let env: Env;
   let app: NestFastifyApplication;
   let taken: boolean[];
   const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    coupons = await startFakeCouponService([{ code: LINE, quantity: 100 }]);
-    env = gatewayEnv({ COUPON_SERVICE_PORT: String(coupons.port) });
-    app = await startGateway(env);
-    await waitFor(
-      async () => (await http().get('/api/coupons')).status === 200,
-      10_000,
-      'catalogue',
-    );
+    cluster = await startGatewayCluster([{ code: LINE, quantity: 100 }]);
+    ({ env } = cluster);
+    app = cluster.apps[0]!;
     const fast = app.get(IssueFastPath);
     const take = fast.take.bind(fast);
     taken = [];
@@ -50,11 +37,7 @@ describe('issue route fast path', () => {
       return answer;
     });
   });
-  afterAll(async () => {
-    await dropGatewayState(app, env);
-    await app.close();
-    await coupons.close();
-  });
+  afterAll(() => cluster.close());
 
   const join = (userId: string) => joinLine(app, LINE, { userId });
   /** The same raw request twice: fast path, then the framework (through a "proxy"). */

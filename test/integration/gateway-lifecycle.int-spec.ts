@@ -10,15 +10,7 @@ import { Env } from '@app/config';
 import { RedisKeys } from '@app/queue';
 import { REDIS } from '@app/redis';
 import { AdmitterHandle, startAdmitter } from '../support/admitter-harness';
-import {
-  dropGatewayState,
-  FakeCouponService,
-  gatewayEnv,
-  joinLine,
-  startFakeCouponService,
-  startGateway,
-  waitFor,
-} from '../support/gateway-harness';
+import { GatewayCluster, joinLine, startGatewayCluster, waitFor } from '../support/gateway-harness';
 import { SseClient } from '../support/sse-client';
 
 jest.setTimeout(90_000);
@@ -27,9 +19,9 @@ const LINE = 'A0001';
 const CONTROL = 'B0001';
 
 describe('line lifecycle: closed and ended', () => {
-  let coupons: FakeCouponService;
+  let cluster: GatewayCluster;
   let env: Env;
-  const apps: NestFastifyApplication[] = [];
+  let apps: NestFastifyApplication[];
   let admitter: AdmitterHandle | undefined;
   const http = (i = 0) => request(apps[i]!.getHttpServer());
   const admin = (method: 'put' | 'post' | 'get', path: string, gateway = 0) =>
@@ -38,23 +30,19 @@ describe('line lifecycle: closed and ended', () => {
       .set('Authorization', `Bearer ${env.ADMIN_TOKEN}`);
 
   beforeAll(async () => {
-    coupons = await startFakeCouponService([
-      { code: LINE, quantity: 100 },
-      { code: CONTROL, quantity: 100 },
-    ]);
-    env = gatewayEnv({ COUPON_SERVICE_PORT: String(coupons.port), ABANDON_AFTER_SECONDS: '3600' });
-    for (let i = 0; i < 2; i++) apps.push(await startGateway(env));
-    await waitFor(
-      async () => (await http().get('/api/coupons')).status === 200,
-      10_000,
-      'catalogue',
+    cluster = await startGatewayCluster(
+      [
+        { code: LINE, quantity: 100 },
+        { code: CONTROL, quantity: 100 },
+      ],
+      { ABANDON_AFTER_SECONDS: '3600' },
+      2,
     );
+    ({ env, apps } = cluster);
   });
   afterAll(async () => {
     await admitter?.close();
-    await dropGatewayState(apps[0]!, env);
-    for (const app of apps) await app.close();
-    await coupons.close();
+    await cluster.close();
   });
 
   const join = (line: string, userId: string, gateway = 0) =>

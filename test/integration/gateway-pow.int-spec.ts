@@ -8,14 +8,7 @@ import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { Env } from '@app/config';
-import {
-  dropGatewayState,
-  FakeCouponService,
-  gatewayEnv,
-  startFakeCouponService,
-  startGateway,
-  waitFor,
-} from '../support/gateway-harness';
+import { GatewayCluster, startGatewayCluster, waitFor } from '../support/gateway-harness';
 
 jest.setTimeout(60_000);
 
@@ -25,24 +18,22 @@ const FREE = 'C0001';
 const DIFFICULTY = 200;
 
 describe('proof of work on joining a line', () => {
-  let coupons: FakeCouponService;
+  let cluster: GatewayCluster;
   let env: Env;
-  const apps: NestFastifyApplication[] = [];
+  let apps: NestFastifyApplication[];
   const http = (i = 0) => request(apps[i]!.getHttpServer());
 
   beforeAll(async () => {
-    coupons = await startFakeCouponService([
-      { code: LINE, quantity: 100 },
-      { code: OTHER, quantity: 100 },
-      { code: FREE, quantity: 100 },
-    ]);
-    env = gatewayEnv({ COUPON_SERVICE_PORT: String(coupons.port) });
-    for (let i = 0; i < 2; i++) apps.push(await startGateway(env));
-    await waitFor(
-      async () => (await http().get('/api/coupons')).status === 200,
-      10_000,
-      'catalogue',
+    cluster = await startGatewayCluster(
+      [
+        { code: LINE, quantity: 100 },
+        { code: OTHER, quantity: 100 },
+        { code: FREE, quantity: 100 },
+      ],
+      {},
+      2,
     );
+    ({ env, apps } = cluster);
     for (const line of [LINE, OTHER]) {
       const res = await http()
         .put(`/api/admin/lines/${line}`)
@@ -59,11 +50,7 @@ describe('proof of work on joining a line', () => {
       100,
     );
   });
-  afterAll(async () => {
-    await dropGatewayState(apps[0]!, env);
-    for (const app of apps) await app.close();
-    await coupons.close();
-  });
+  afterAll(() => cluster.close());
 
   const challenge = async (line: string, gateway = 0): Promise<Challenge> => {
     const res = await http(gateway).get(`/api/lines/${line}/challenge`);

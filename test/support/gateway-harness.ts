@@ -185,3 +185,38 @@ export function joinLine(
     200,
   );
 }
+
+/** A fake coupon service and gateways on one environment, ready (catalogue loaded), and how to end them. */
+export interface GatewayCluster {
+  coupons: FakeCouponService;
+  env: Env;
+  apps: NestFastifyApplication[];
+  /** Drops the run's Kafka topics, consumer group and Redis keys, closes the gateways and the coupon service. */
+  close(): Promise<void>;
+}
+
+export async function startGatewayCluster(
+  lines: Array<Pick<CouponView, 'code' | 'quantity'>>,
+  overrides: Record<string, string> = {},
+  gateways = 1,
+): Promise<GatewayCluster> {
+  const coupons = await startFakeCouponService(lines);
+  const env = gatewayEnv({ COUPON_SERVICE_PORT: String(coupons.port), ...overrides });
+  const apps: NestFastifyApplication[] = [];
+  for (let i = 0; i < gateways; i++) apps.push(await startGateway(env));
+  await waitFor(
+    async () => (await request(apps[0]!.getHttpServer()).get('/api/coupons')).status === 200,
+    10_000,
+    'catalogue',
+  );
+  return {
+    coupons,
+    env,
+    apps,
+    async close() {
+      await dropGatewayState(apps[0]!, env);
+      for (const app of apps) await app.close();
+      await coupons.close();
+    },
+  };
+}
