@@ -13,6 +13,7 @@ import {
   dropRedisPrefix,
   FakeCouponService,
   gatewayEnv,
+  joinLine,
   startFakeCouponService,
   startGateway,
   waitFor,
@@ -31,8 +32,9 @@ describe('queue gateway (real Kafka and Redis)', () => {
   let redis: Redis;
   const http = () => request(app.getHttpServer());
 
+  /** A first request, retried on 503 as a client does (a line's topic may still be being made). */
   const enqueue = async (userId: string, line = LINE) => {
-    const res = await http().post(`/api/coupons/${line}/issue`).send({ userId });
+    const res = await joinLine(app, line, { userId });
     expect(res.status).toBe(307);
     return res;
   };

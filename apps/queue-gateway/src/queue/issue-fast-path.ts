@@ -9,7 +9,7 @@ import { IdentityService } from '../identity/identity.service';
 import { allowList } from './client-throttler.guard';
 import { GatewayMetrics } from './gateway-metrics';
 import { IssueRequestDto } from './queue.dto';
-import { QueueService } from './queue.service';
+import { QueueService, waitingHeaders } from './queue.service';
 
 const PREFIX = '/api/coupons/';
 const SUFFIX = '/issue';
@@ -108,11 +108,7 @@ export class IssueFastPath implements OnModuleInit {
         send(res, 201, JSON.stringify(result.body));
         return;
       }
-      send(res, 307, JSON.stringify(result.body), {
-        'retry-after': String(Math.ceil(result.body.pollAfterMs / 1000)),
-        'x-queue-ticket': result.body.ticket,
-        'cache-control': 'no-store',
-      });
+      send(res, 307, JSON.stringify(result.body), waitingHeaders(result.body));
     } catch (error) {
       const { body, retryAfter } = this.errors.toBody(error);
       send(

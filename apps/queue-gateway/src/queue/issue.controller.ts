@@ -27,7 +27,7 @@ import {
   WaitingResponseDto,
 } from './queue.dto';
 import { IdentityService } from '../identity/identity.service';
-import { QueueService } from './queue.service';
+import { QueueService, waitingHeaders } from './queue.service';
 import {
   fromBrowser,
   isFormNavigation,
@@ -172,11 +172,7 @@ export class IssueController {
         return undefined;
       }
       if (result.kind === 'issued') return result.body;
-      reply
-        .status(307)
-        .header('Retry-After', String(Math.ceil(result.body.pollAfterMs / 1000)))
-        .header('X-Queue-Ticket', result.body.ticket)
-        .header('Cache-Control', 'no-store');
+      reply.status(307).headers(waitingHeaders(result.body));
       return result.body;
     } catch (error) {
       // A form navigation never sees a JSON error: the page shows the outcome.

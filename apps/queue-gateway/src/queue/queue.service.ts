@@ -25,6 +25,13 @@ export interface Waiting {
   kind: 'waiting';
   body: QueuePositionDto & { ticket: string };
 }
+/** The headers of a 307 "still waiting" answer, on the framework route and the fast path alike. */
+export const waitingHeaders = (body: Waiting['body']): Record<string, string> => ({
+  'retry-after': String(Math.ceil(body.pollAfterMs / 1000)),
+  'x-queue-ticket': body.ticket,
+  'cache-control': 'no-store',
+});
+
 export interface Issued {
   kind: 'issued';
   body: IssuedCouponBody;
